@@ -1,0 +1,315 @@
+"""The ``@fnact.activity`` decorator and the definition it attaches.
+
+Decoration checks the function's signature once and records everything the
+worker and the workflow side need: the activity's name and default options, its
+argument, result and error types, the state types its context declares, and the
+dependencies it asks the container for. Nothing is registered anywhere; the
+worker receives an explicit list of activities.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+import msgspec
+from dependency_injector import wiring
+from returns.result import Result
+from temporalio.common import RetryPolicy
+
+from fnact._context import ActivityContext
+from fnact.exceptions import ActivityDefinitionError, DependencyError
+
+__all__ = ["Activity", "ActivityDefinition", "ActivityOptions", "Dependency", "activity"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+E = TypeVar("E")
+
+_NONE_TYPES: tuple[Any, ...] = (None, type(None))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivityOptions:
+    """Scheduling defaults a workflow uses when it calls the activity."""
+
+    start_to_close_timeout: timedelta | None = None
+    schedule_to_close_timeout: timedelta | None = None
+    heartbeat_timeout: timedelta | None = None
+    retry_policy: RetryPolicy | None = None
+
+    def merged(self, **overrides: Any) -> ActivityOptions:
+        """Return these options with the non-``None`` ``overrides`` applied."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One parameter an activity asks the container for."""
+
+    name: str
+    marker: wiring.Provide | wiring.Provider
+    """The dependency-injector marker in the parameter's default."""
+
+    @property
+    def wants_provider(self) -> bool:
+        """Whether the parameter receives the provider itself rather than its value."""
+        return isinstance(self.marker, wiring.Provider)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityDefinition:
+    """Everything fnact learned about an activity when it was decorated."""
+
+    name: str
+    fn: Callable[..., Coroutine[Any, Any, Any]]
+    options: ActivityOptions
+    arg_type: Any
+    result_type: Any
+    error_types: Mapping[str, type[Any]]
+    dependencies: tuple[Dependency, ...]
+    handler_type: Any
+    workflow_args_type: Any
+    uses_state: bool
+
+    @property
+    def qualname(self) -> str:
+        """The decorated function's full name, for messages."""
+        return f"{self.fn.__module__}.{self.fn.__qualname__}"
+
+
+class Activity(Generic[P, R, E]):
+    """An ``async def`` turned into an fnact activity by `fnact.activity`.
+
+    Await it directly in a unit test (passing every dependency); give it to a
+    worker to run it in Temporal; call it from a workflow with
+    `fnact.workflow.execute_activity`.
+    """
+
+    __slots__ = ("__dict__", "definition")
+
+    def __init__(self, definition: ActivityDefinition) -> None:
+        self.definition = definition
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(self, attr, getattr(definition.fn, attr, None))
+        self.__wrapped__ = definition.fn
+
+    @property
+    def name(self) -> str:
+        """The activity type name Temporal knows it by."""
+        return self.definition.name
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, Result[R, E]]:
+        """Call the function itself; every dependency must be passed explicitly."""
+        missing = [
+            dep.name
+            for index, dep in enumerate(self.definition.dependencies, start=2)
+            if index >= len(args) and dep.name not in kwargs
+        ]
+        if missing:
+            raise DependencyError(
+                f"{self.definition.qualname}: pass {', '.join(missing)} when calling the "
+                "activity directly (only a worker resolves dependencies from the container)"
+            )
+        return self.definition.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<fnact activity {self.definition.name!r} ({self.definition.qualname})>"
+
+
+_Fn = Callable[P, Coroutine[Any, Any, Result[R, E]]]
+
+
+@overload
+def activity(fn: _Fn[P, R, E], /) -> Activity[P, R, E]: ...
+
+
+@overload
+def activity(
+    *,
+    name: str | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> Callable[[_Fn[P, R, E]], Activity[P, R, E]]: ...
+
+
+def activity(
+    fn: _Fn[P, R, E] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> Activity[P, R, E] | Callable[[_Fn[P, R, E]], Activity[P, R, E]]:
+    """Turn ``async def f(ctx, args, *deps) -> Result[R, E]`` into an fnact activity.
+
+    The first parameter is the `ActivityContext`; the second, the activity's
+    typed input; any further parameter declares a dependency with a
+    dependency-injector marker default (``db: Database = Provide[Container.db]``).
+
+    Args:
+        fn: the function, when the decorator is used bare.
+        name: the activity type name; the function's name by default.
+        start_to_close_timeout: default for each call from a workflow.
+        schedule_to_close_timeout: default for each call from a workflow.
+        heartbeat_timeout: default for each call from a workflow.
+        retry_policy: default for each call from a workflow.
+
+    Raises:
+        ActivityDefinitionError: the function's signature is wrong; the message
+            names the function and what is wrong.
+
+    Example:
+        >>> from returns.result import Result, Success
+        >>> import fnact
+        >>> @fnact.activity
+        ... async def double(ctx: fnact.ActivityContext, n: int) -> Result[int, fnact.Fault]:
+        ...     return Success(n * 2)
+        >>> double.name
+        'double'
+    """
+    options = ActivityOptions(
+        start_to_close_timeout=start_to_close_timeout,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+    )
+    _check_options(options, name)
+
+    def decorate(function: _Fn[P, R, E]) -> Activity[P, R, E]:
+        return Activity(_define(function, name, options))
+
+    return decorate if fn is None else decorate(fn)
+
+
+def _check_options(options: ActivityOptions, name: str | None) -> None:
+    for field in dataclasses.fields(options):
+        value = getattr(options, field.name)
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ActivityDefinitionError(f"fnact.activity: {field.name} must be positive")
+    if name is not None and not name.strip():
+        raise ActivityDefinitionError("fnact.activity: name must not be empty")
+
+
+def _define(fn: Callable[..., Any], name: str | None, options: ActivityOptions) -> ActivityDefinition:
+    where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+    def fail(problem: str) -> ActivityDefinitionError:
+        return ActivityDefinitionError(f"fnact.activity: {where}: {problem}")
+
+    if not callable(fn) or isinstance(fn, type):
+        raise fail("expected an async function")
+    if not inspect.iscoroutinefunction(fn):
+        raise fail("must be an `async def` function")
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception as exc:
+        raise fail(f"cannot resolve its type hints ({exc}); import them at module level") from exc
+    params = list(inspect.signature(fn).parameters.values())
+    if not params or params[0].kind not in _POSITIONAL:
+        raise fail("its first parameter must be the context, `ctx: fnact.ActivityContext`")
+    ctx_hint = hints.get(params[0].name)
+    if ctx_hint is None or not _is_context(ctx_hint):
+        raise fail(
+            f"its first parameter {params[0].name!r} must be annotated as fnact.ActivityContext"
+        )
+    if len(params) < 2 or params[1].kind not in _POSITIONAL:
+        raise fail("its second parameter must be the activity's input, e.g. `args: MyArgs`")
+    if params[1].name not in hints:
+        raise fail(f"its input parameter {params[1].name!r} has no type hint")
+    arg_type = hints[params[1].name]
+    _check_type(arg_type, f"input parameter {params[1].name!r}", fail)
+
+    dependencies = []
+    for param in params[2:]:
+        if isinstance(param.default, wiring.Provide | wiring.Provider):
+            dependencies.append(Dependency(param.name, param.default))
+        elif param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise fail(f"*{param.name} parameters are not supported")
+        elif param.default is param.empty:
+            raise fail(
+                f"parameter {param.name!r} is neither the input nor a dependency: give it a "
+                "default such as `= Provide[Container.name]`"
+            )
+
+    ret = hints.get("return")
+    if ret is None or typing.get_origin(ret) is not Result:
+        raise fail(f"its return type must be returns.result.Result[R, E], not {ret!r}")
+    result_type, error_type = typing.get_args(ret)
+    _check_type(result_type, "result type", fail)
+    error_types = _error_types(error_type, fail)
+
+    handler_type, wf_args_type = (Any, Any)
+    ctx_args = typing.get_args(ctx_hint)
+    if ctx_args:
+        if len(ctx_args) != 2:
+            raise fail("its context must be ActivityContext[HandlerType, WorkflowArgsType]")
+        handler_type, wf_args_type = ctx_args
+        if wf_args_type not in _NONE_TYPES:
+            _check_type(wf_args_type, "workflow arguments type", fail)
+    uses_state = bool(ctx_args) and not (
+        handler_type in _NONE_TYPES and wf_args_type in _NONE_TYPES
+    )
+    return ActivityDefinition(
+        name=name or fn.__name__,
+        fn=fn,
+        options=options,
+        arg_type=arg_type,
+        result_type=result_type,
+        error_types=error_types,
+        dependencies=tuple(dependencies),
+        handler_type=handler_type,
+        workflow_args_type=wf_args_type,
+        uses_state=uses_state,
+    )
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _is_context(hint: Any) -> bool:
+    origin = typing.get_origin(hint) or hint
+    return isinstance(origin, type) and issubclass(origin, ActivityContext)
+
+
+def _check_type(hint: Any, what: str, fail: Callable[[str], ActivityDefinitionError]) -> None:
+    try:
+        msgspec.json.Decoder(hint)
+    except TypeError as exc:
+        raise fail(f"its {what} {hint!r} cannot be encoded by msgspec ({exc})") from exc
+
+
+def _error_types(
+    hint: Any, fail: Callable[[str], ActivityDefinitionError]
+) -> dict[str, type[Any]]:
+    if hint in (typing.Never, typing.NoReturn):
+        return {}
+    members = typing.get_args(hint) if _is_union(hint) else (hint,)
+    found: dict[str, type[Any]] = {}
+    for member in members:
+        if not isinstance(member, type) or not (
+            issubclass(member, msgspec.Struct) or dataclasses.is_dataclass(member)
+        ):
+            raise fail(
+                f"its error type {member!r} must be a msgspec.Struct (such as a fnact.Fault "
+                "subclass) or a dataclass, so it can travel to the workflow"
+            )
+        if member.__name__ in found:
+            raise fail(f"two error types are named {member.__name__!r}")
+        found[member.__name__] = member
+    return found
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)

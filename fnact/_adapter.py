@@ -1,0 +1,209 @@
+"""Run one fnact activity inside a Temporal worker.
+
+The worker builds one adapter per activity, once. The adapter is what Temporal
+calls: it decodes the input strictly, builds the context, resolves the
+function's dependencies from the container, awaits the function and turns its
+`Result` into Temporal's outcome, releasing the run's state when the run can no
+longer succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import temporalio.activity
+from dependency_injector import containers, providers
+from returns.result import Failure, Success
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+
+from fnact._activity import ActivityDefinition, Dependency
+from fnact._codec import data_converter, decoder_for
+from fnact._context import ActivityContext
+from fnact._outcome import error_from_failure
+from fnact._runinfo import current_headers
+from fnact._state import RunKey, StateStore
+from fnact.exceptions import DependencyError, StateError
+
+__all__ = ["build_adapter", "resolve_provider"]
+
+_JSON = b"json/plain"
+_NONE_TYPES: tuple[Any, ...] = (None, type(None))
+AdapterFn = Callable[[RawValue], Awaitable[Any]]
+
+
+def resolve_provider(
+    container: containers.Container, dependency: Dependency, where: str
+) -> providers.Provider[Any]:
+    """Find the provider of ``container`` that ``dependency``'s marker points at.
+
+    Raises:
+        DependencyError: the container has no such provider.
+    """
+    target = dependency.marker.provider
+    if isinstance(target, str):
+        node: Any = container
+        for part in target.split("."):
+            node = getattr(node, part, None)
+        if isinstance(node, providers.Provider):
+            return node
+    else:
+        for name, provider in type(container).providers.items():
+            if provider is target:
+                found: providers.Provider[Any] = getattr(container, name)
+                return found
+        for provider in container.providers.values():
+            if provider is target:
+                return provider
+    raise DependencyError(
+        f"{where}: parameter {dependency.name!r} asks for {target!r}, which "
+        f"{type(container).__qualname__} does not provide"
+    )
+
+
+def _accepts_workflow_args(provider: providers.Provider[Any]) -> bool:
+    target = getattr(provider, "provides", None)
+    if not callable(target):
+        return False
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return False
+    return "workflow_args" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+    )
+
+
+def _is_final_attempt(exc: BaseException, info: temporalio.activity.Info) -> bool:
+    if isinstance(exc, ApplicationError) and exc.non_retryable:
+        return True
+    policy = info.retry_policy
+    if policy is None:
+        return False
+    if policy.maximum_attempts > 0 and info.attempt >= policy.maximum_attempts:
+        return True
+    names = policy.non_retryable_error_types or ()
+    kind = exc.type if isinstance(exc, ApplicationError) else type(exc).__name__
+    return kind in names
+
+
+async def _release(store: StateStore, info: temporalio.activity.Info) -> None:
+    if info.workflow_id and info.workflow_run_id:
+        await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))
+
+
+def build_adapter(definition: ActivityDefinition, container: containers.Container) -> AdapterFn:
+    """Build the function Temporal calls for ``definition``, bound to ``container``.
+
+    Raises:
+        DependencyError: a dependency the activity declares is not in ``container``.
+    """
+    where = definition.qualname
+    fn = definition.fn
+    name = definition.name
+    arg_type = definition.arg_type
+    decoder = decoder_for(arg_type)
+    converter = data_converter.payload_converter
+    deps = tuple(
+        (dep.name, resolve_provider(container, dep, where), dep.wants_provider)
+        for dep in definition.dependencies
+    )
+    c: Any = container
+    settings_provider: providers.Provider[Any] = c.settings
+    store_provider: providers.Provider[Any] = c.state_store
+    logger_provider: providers.Provider[Any] = c.logger
+    handler_provider: providers.Provider[Any] = c.handler
+    wf_args_type = definition.workflow_args_type
+    handler_takes_args = _accepts_workflow_args(handler_provider)
+
+    async def build_state() -> tuple[Any, Any]:
+        workflow_args: Any = None
+        if wf_args_type not in _NONE_TYPES:
+            payload = current_headers().args
+            if payload is None:
+                raise StateError(
+                    f"activity {name!r}: the run's workflow arguments did not reach it; run "
+                    "the workflow on a worker built by fnact.create_worker"
+                )
+            try:
+                workflow_args = converter.from_payload(payload, wf_args_type)
+            except msgspec.ValidationError as exc:
+                raise StateError(
+                    f"activity {name!r}: the run's workflow arguments do not match "
+                    f"{wf_args_type!r}: {exc}"
+                ) from exc
+        handler = (
+            handler_provider(workflow_args=workflow_args)
+            if handler_takes_args
+            else handler_provider()
+        )
+        if inspect.isawaitable(handler):
+            handler = await handler
+        return handler, workflow_args
+
+    async def call(ctx: ActivityContext[Any, Any], args: Any, kwargs: dict[str, Any]) -> Any:
+        try:
+            result = await fn(ctx, args, **kwargs)
+        except asyncio.CancelledError:
+            await _release(store_provider(), ctx.info)
+            raise
+        except BaseException as exc:
+            info = ctx.info
+            if _is_final_attempt(exc, info):
+                await _release(store_provider(), info)
+            raise
+        if isinstance(result, Success):
+            return result.unwrap()
+        if isinstance(result, Failure):
+            await _release(store_provider(), ctx.info)
+            raise error_from_failure(result.failure())
+        raise ApplicationError(
+            f"activity {name!r} returned {type(result).__qualname__}, not a returns Result",
+            type="InvalidActivityResult",
+            non_retryable=True,
+        )
+
+    async def run_activity(raw: RawValue) -> Any:
+        payload = raw.payload
+        try:
+            if payload.metadata.get("encoding") == _JSON:
+                args = decoder.decode(payload.data)
+            else:
+                args = converter.from_payload(payload, arg_type)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise ApplicationError(
+                f"activity {name!r}: invalid input: {exc}",
+                type="InvalidActivityInput",
+                non_retryable=True,
+            ) from None
+        kwargs: dict[str, Any] = {}
+        for dep_name, provider, wants_provider in deps:
+            value = provider if wants_provider else provider()
+            if inspect.isawaitable(value):
+                value = await value
+            kwargs[dep_name] = value
+        settings = settings_provider()
+        if not definition.uses_state:
+            ctx: ActivityContext[Any, Any] = ActivityContext(
+                output_root=settings.output_root, logger=logger_provider()
+            )
+            return await call(ctx, args, kwargs)
+        info = temporalio.activity.info()
+        key = RunKey(info.workflow_id or "", info.workflow_run_id or "")
+        async with store_provider().lease(key, build_state) as state:
+            ctx = ActivityContext(
+                info=info, state=state, output_root=settings.output_root, logger=logger_provider()
+            )
+            return await call(ctx, args, kwargs)
+
+    run_activity.__name__ = fn.__name__
+    run_activity.__qualname__ = fn.__qualname__
+    run_activity.__module__ = fn.__module__
+    run_activity.__doc__ = fn.__doc__
+    run_activity.__annotations__ = {"raw": RawValue, "return": Any}
+    defined: AdapterFn = temporalio.activity.defn(name=name)(run_activity)
+    return defined

@@ -1,0 +1,87 @@
+"""Temporal payload converter built on msgspec.
+
+Payloads use the standard ``json/plain`` encoding, so other Temporal SDKs and the
+Web UI read them as ordinary JSON. Decoding is strict and driven by type hints:
+``1.5`` is not an ``int``, a missing field is an error, and a wrong type is an
+error whose message carries msgspec's path (``$.field``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import msgspec
+import temporalio.api.common.v1
+import temporalio.converter
+
+__all__ = ["MsgspecJSONPayloadConverter", "MsgspecPayloadConverter", "data_converter", "decoder_for"]
+
+_ENCODING = b"json/plain"
+_encoder = msgspec.json.Encoder()
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decoder_for(type_hint: Any) -> msgspec.json.Decoder[Any]:
+    """Return a cached strict JSON decoder for ``type_hint``."""
+    try:
+        return _decoders[type_hint]
+    except KeyError:
+        decoder = msgspec.json.Decoder(type_hint, strict=True)
+        _decoders[type_hint] = decoder
+        return decoder
+    except TypeError:  # unhashable typing construct: do not cache
+        return msgspec.json.Decoder(type_hint, strict=True)
+
+
+class MsgspecJSONPayloadConverter(temporalio.converter.EncodingPayloadConverter):
+    """Encode and decode ``json/plain`` payloads with msgspec."""
+
+    @property
+    def encoding(self) -> str:
+        """Return the payload encoding this converter handles."""
+        return _ENCODING.decode()
+
+    def to_payload(self, value: Any) -> temporalio.api.common.v1.Payload | None:
+        """Encode ``value`` as JSON.
+
+        Raises:
+            TypeError: ``value`` has a type msgspec cannot encode; the message names it.
+        """
+        return temporalio.api.common.v1.Payload(
+            metadata={"encoding": _ENCODING}, data=_encoder.encode(value)
+        )
+
+    def from_payload(
+        self, payload: temporalio.api.common.v1.Payload, type_hint: type | None = None
+    ) -> Any:
+        """Decode ``payload`` strictly as ``type_hint`` (any JSON value when ``None``).
+
+        Raises:
+            msgspec.ValidationError: the JSON does not match ``type_hint``.
+        """
+        return decoder_for(Any if type_hint is None else type_hint).decode(payload.data)
+
+
+class MsgspecPayloadConverter(temporalio.converter.CompositePayloadConverter):
+    """Temporal's standard converters with msgspec taking the ``json/plain`` encoding.
+
+    ``None``, ``bytes`` and protobuf messages keep Temporal's own encodings;
+    everything else is msgspec JSON.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            temporalio.converter.BinaryNullPayloadConverter(),
+            temporalio.converter.BinaryPlainPayloadConverter(),
+            temporalio.converter.JSONProtoPayloadConverter(),
+            temporalio.converter.BinaryProtoPayloadConverter(),
+            MsgspecJSONPayloadConverter(),
+        )
+
+
+data_converter: temporalio.converter.DataConverter = dataclasses.replace(
+    temporalio.converter.DataConverter.default,
+    payload_converter_class=MsgspecPayloadConverter,
+)
+"""The data converter fnact's clients and workers use."""

@@ -1,0 +1,172 @@
+"""The context every fnact activity receives as its first argument."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import temporalio.activity
+
+from fnact._heartbeat import Heartbeat, HeartbeatSink, temporal_sink
+from fnact._logging import BoundLogger
+from fnact._paths import format_output_path, run_start_time
+from fnact._runinfo import require_info
+from fnact._state import RunState
+from fnact.exceptions import StateError
+
+__all__ = ["ActivityContext"]
+
+H = TypeVar("H")
+W = TypeVar("W")
+
+_activity_logger = logging.getLogger("fnact.activity")
+
+
+class ActivityContext(Generic[H, W]):
+    """What an activity knows and can do about its own execution.
+
+    ``H`` is the type of the run's handler and ``W`` the type of the run's
+    workflow arguments; together they type `state`. An activity that does not
+    use the run's state annotates its context as plain ``ActivityContext``.
+
+    Inside a worker fnact builds the context. In a unit test, build one
+    directly (or with `fnact.testing`) and await the activity with it:
+
+    >>> import asyncio
+    >>> from datetime import datetime, timezone
+    >>> from fnact import ActivityContext, RunState
+    >>> ctx = ActivityContext(state=RunState("db", {"day": 1}, datetime.now(timezone.utc)))
+    >>> ctx.state.workflow_args
+    {'day': 1}
+    """
+
+    __slots__ = (
+        "_cancelled",
+        "_info",
+        "_logger",
+        "_logger_base",
+        "_output_path",
+        "_output_root",
+        "_run_started",
+        "_sink",
+        "_state",
+    )
+
+    def __init__(
+        self,
+        *,
+        info: temporalio.activity.Info | None = None,
+        state: RunState[H, W] | None = None,
+        output_root: str | Path = ".",
+        logger: logging.Logger | None = None,
+        heartbeat: HeartbeatSink | None = None,
+        cancelled: asyncio.Event | None = None,
+        run_started: datetime | None = None,
+    ) -> None:
+        """Build a context.
+
+        Args:
+            info: Temporal's activity info; read from the running activity when omitted.
+            state: the run's state, for activities that declare one.
+            output_root: the folder the run's output path is under.
+            logger: the standard library logger records go to.
+            heartbeat: where heartbeats go; Temporal's heartbeat when omitted.
+            cancelled: an event that signals cancellation; Temporal's when omitted.
+            run_started: the run's start time; read from the activity's headers when omitted.
+        """
+        self._info = info
+        self._state = state
+        self._output_root = Path(output_root)
+        self._logger_base = logger or _activity_logger
+        self._logger: BoundLogger | None = None
+        self._sink = heartbeat or temporal_sink
+        self._cancelled = cancelled
+        self._run_started = run_started
+        self._output_path: Path | None = None
+
+    @property
+    def info(self) -> temporalio.activity.Info:
+        """Temporal's information about this activity attempt."""
+        if self._info is None:
+            self._info = require_info("ActivityContext.info")
+        return self._info
+
+    @property
+    def state(self) -> RunState[H, W]:
+        """The run's shared state: its ``handler`` and its ``workflow_args``.
+
+        Raises:
+            StateError: the activity's context annotation declares no state.
+        """
+        state = self._state
+        if state is None:
+            raise StateError(
+                f"activity {self._name()!r} has no run state: annotate its context "
+                "parameter as ActivityContext[HandlerType, WorkflowArgsType]"
+            )
+        return state
+
+    @property
+    def logger(self) -> BoundLogger:
+        """A logger whose records carry the run's ids, the activity type and attempt."""
+        if self._logger is None:
+            info = self.info
+            self._logger = BoundLogger(
+                self._logger_base,
+                {
+                    "workflow_id": info.workflow_id,
+                    "run_id": info.workflow_run_id,
+                    "activity_type": info.activity_type,
+                    "activity_id": info.activity_id,
+                    "attempt": info.attempt,
+                    "task_queue": info.task_queue,
+                },
+            )
+        return self._logger
+
+    @property
+    def output_path(self) -> Path:
+        """This run's output folder: ``<output root>/YYYY/MM/DD/HH/MM/<workflow_id>/<run_id>``.
+
+        The folder is not created; activities create what they write.
+        """
+        if self._output_path is None:
+            info = self.info
+            started = self._run_started or run_start_time()
+            relative = format_output_path(
+                started, info.workflow_id or "", info.workflow_run_id or ""
+            )
+            self._output_path = self._output_root / relative
+        return self._output_path
+
+    def heartbeat(self, *, progress: float | None = None, message: str | None = None) -> None:
+        """Report that the activity is alive, with optional progress and message."""
+        self._sink(Heartbeat(progress=progress, message=message))
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Whether Temporal has asked this activity to stop.
+
+        An activity only learns of cancellation through heartbeats: heartbeat
+        regularly (or use auto-heartbeat) to receive it.
+        """
+        if self._cancelled is not None:
+            return self._cancelled.is_set()
+        return temporalio.activity.is_cancelled()
+
+    async def wait_for_cancel(self) -> None:
+        """Wait until Temporal asks this activity to stop."""
+        if self._cancelled is not None:
+            await self._cancelled.wait()
+        else:
+            await temporalio.activity.wait_for_cancelled()
+
+    def _name(self) -> str:
+        info: Any = self._info
+        return "<unknown>" if info is None else str(info.activity_type)
+
+    def __repr__(self) -> str:
+        return f"ActivityContext(activity={self._name()!r})"

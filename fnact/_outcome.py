@@ -1,0 +1,97 @@
+"""Results and Temporal failures, both directions.
+
+This is the one place a `returns` ``Failure(e)`` becomes Temporal's
+`ApplicationError`, and the one place such an error becomes ``Failure(e)`` again
+on the workflow side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, ClassVar
+
+import msgspec
+import temporalio.converter
+import temporalio.exceptions
+from returns.result import Failure
+
+__all__ = ["Fault", "error_from_failure", "failure_from_error", "retry_delay_of"]
+
+
+class Fault(msgspec.Struct, frozen=True, kw_only=True):
+    """Base for an activity's expected errors: the ``E`` in ``Result[R, E]``.
+
+    A fault is a value, not an exception. Its class name becomes the Temporal
+    failure's ``type``; its fields travel as the failure's details and come back
+    as the same type in the workflow. Class attributes declare how Temporal
+    treats it:
+
+    >>> from datetime import timedelta
+    >>> class RateLimited(Fault):
+    ...     non_retryable = False
+    ...     retry_after_s: float
+    ...     def retry_delay(self) -> timedelta | None:
+    ...         return timedelta(seconds=self.retry_after_s)
+    >>> RateLimited(retry_after_s=2.0).retry_delay()
+    datetime.timedelta(seconds=2)
+    """
+
+    non_retryable: ClassVar[bool] = True
+    """When true (the default) Temporal does not retry the activity."""
+
+    def retry_delay(self) -> timedelta | None:
+        """Return how long Temporal waits before the next attempt (``None``: its policy)."""
+        return None
+
+
+def retry_delay_of(error: object) -> timedelta | None:
+    """Return the retry delay ``error`` declares, if any."""
+    method = getattr(error, "retry_delay", None)
+    if not callable(method):
+        return None
+    delay = method()
+    if delay is not None and not isinstance(delay, timedelta):
+        raise TypeError(
+            f"{type(error).__qualname__}.retry_delay() returned {delay!r}, not a timedelta"
+        )
+    return delay
+
+
+def error_from_failure(error: object) -> temporalio.exceptions.ApplicationError:
+    """Turn the ``e`` of ``Failure(e)`` into the `ApplicationError` Temporal records."""
+    return temporalio.exceptions.ApplicationError(
+        repr(error),
+        error,
+        type=type(error).__name__,
+        non_retryable=bool(getattr(error, "non_retryable", True)),
+        next_retry_delay=retry_delay_of(error),
+    )
+
+
+def failure_from_error(
+    error: BaseException,
+    error_types: Mapping[str, type[Any]],
+    converter: temporalio.converter.PayloadConverter,
+) -> Failure[Any] | None:
+    """Rebuild ``Failure(e)`` from an activity's failure, or return ``None`` if it is not one.
+
+    ``error`` is what the workflow caught (an `ActivityError` whose cause is the
+    `ApplicationError`); ``error_types`` maps type names to the activity's
+    declared error types.
+    """
+    cause = error.__cause__ if isinstance(error, temporalio.exceptions.ActivityError) else error
+    if not isinstance(cause, temporalio.exceptions.ApplicationError):
+        return None
+    error_type = error_types.get(cause.type or "")
+    if error_type is None:
+        return None
+    raw = cause.failure
+    if raw is not None and raw.application_failure_info.details.payloads:
+        payloads = raw.application_failure_info.details.payloads
+        value = converter.from_payloads([payloads[0]], [error_type])[0]
+    elif cause.details:
+        value = msgspec.convert(cause.details[0], error_type, strict=False)
+    else:
+        return None
+    return Failure(value)

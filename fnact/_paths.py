@@ -1,0 +1,86 @@
+"""Output paths of a workflow run.
+
+A run's outputs live under ``YYYY/MM/DD/HH/MM/<workflow_id>/<run_id>``, where the
+timestamp is the run's start time in UTC. Every activity and every attempt of a
+run therefore agrees on the path, and two runs never share one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+
+from fnact._runinfo import current_headers, decode_start, require_info
+from fnact.exceptions import StateError
+
+__all__ = ["build_output_path", "format_output_path", "safe_segment"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=+@,-]")
+_MAX_SEGMENT = 200
+
+
+def safe_segment(raw: str) -> str:
+    """Return ``raw`` as one path segment that cannot leave its parent folder.
+
+    Characters outside a small safe set are percent-encoded (so ``/``, ``\\`` and
+    NUL never survive), segments made only of dots are encoded, and very long
+    ids are shortened with a hash so distinct ids stay distinct.
+
+    >>> safe_segment("orders/../../etc")
+    'orders%2F..%2F..%2Fetc'
+    >>> safe_segment("..")
+    '%2E%2E'
+    """
+    encoded = _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), raw)
+    if not encoded.strip("."):
+        encoded = "%2E" * len(encoded) or "%00empty"
+    if len(encoded) > _MAX_SEGMENT:
+        digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
+        encoded = f"{encoded[: _MAX_SEGMENT - 17]}~{digest}"
+    return encoded
+
+
+def format_output_path(started: datetime, workflow_id: str, run_id: str) -> str:
+    """Format a run's output path from its start time and ids.
+
+    >>> from datetime import datetime, timezone
+    >>> format_output_path(datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc), "wf", "run")
+    '2026/01/02/03/04/wf/run'
+    """
+    if started.tzinfo is None:
+        raise ValueError("format_output_path: started must be timezone-aware")
+    utc = started.astimezone(UTC)
+    return f"{utc:%Y/%m/%d/%H/%M}/{safe_segment(workflow_id)}/{safe_segment(run_id)}"
+
+
+def run_start_time() -> datetime:
+    """Return the start time of the running activity's workflow run.
+
+    Raises:
+        NotInActivityError: called outside an activity.
+        StateError: the run did not come through an fnact worker, so its start
+            time was not passed to the activity.
+    """
+    require_info("the run's start time")
+    header = current_headers().start
+    if header is None:
+        raise StateError(
+            "the workflow run's start time is unknown: run the workflow on a worker "
+            "built by fnact.create_worker so its activities receive it"
+        )
+    return decode_start(header)
+
+
+def build_output_path() -> str:
+    """Return the running activity's output path, relative to the output root.
+
+    The path is ``"YYYY/MM/DD/HH/MM/<workflow_id>/<run_id>"`` with the run's start
+    time in UTC; it works in plain ``@temporalio.activity.defn`` activities too.
+
+    Raises:
+        NotInActivityError: called outside an activity.
+        StateError: the run's start time was not passed to the activity.
+    """
+    info = require_info("fnact.build_output_path()")
+    return format_output_path(run_start_time(), info.workflow_id or "", info.workflow_run_id or "")

@@ -1,0 +1,203 @@
+"""Clients and workers wired for fnact: converter, interceptor, sandbox, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import temporalio.client
+import temporalio.envconfig
+import temporalio.worker
+from dependency_injector import containers
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from fnact._activity import Activity
+from fnact._adapter import build_adapter
+from fnact._codec import data_converter
+from fnact._devserver import DevServer
+from fnact._interceptor import RunHeadersInterceptor
+from fnact.exceptions import WorkerConfigurationError
+
+__all__ = ["PASSTHROUGH_MODULES", "connect", "create_worker", "run_worker"]
+
+PASSTHROUGH_MODULES = ("fnact", "returns", "msgspec", "dependency_injector")
+"""Modules fnact's workers pass through Temporal's workflow sandbox, together."""
+
+
+async def connect(
+    address: str | None = None, *, namespace: str | None = None, **options: Any
+) -> temporalio.client.Client:
+    """Connect a Temporal client that uses fnact's msgspec data converter.
+
+    Settings come from Temporal's environment configuration (``TEMPORAL_ADDRESS``,
+    ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS*`` and the
+    ``TEMPORAL_CONFIG_FILE`` profile); ``address`` and ``namespace`` override them.
+
+    Args:
+        address: ``host:port`` of the frontend; ``localhost:7233`` when nothing sets it.
+        namespace: the namespace; ``default`` when nothing sets it.
+        options: more keyword arguments for `temporalio.client.Client.connect`.
+    """
+    config: dict[str, Any] = dict(temporalio.envconfig.ClientConfig.load_client_connect_config())
+    if address:
+        config["target_host"] = address
+    if namespace:
+        config["namespace"] = namespace
+    config.setdefault("target_host", "localhost:7233")
+    config.update(options)
+    config["data_converter"] = data_converter
+    return await temporalio.client.Client.connect(**config)
+
+
+def _with_fnact_converter(client: temporalio.client.Client) -> temporalio.client.Client:
+    if client.data_converter.payload_converter_class is data_converter.payload_converter_class:
+        return client
+    config = client.config()
+    config["data_converter"] = data_converter
+    return temporalio.client.Client(**config)
+
+
+def create_worker(
+    client: temporalio.client.Client,
+    *,
+    task_queue: str,
+    container: containers.Container,
+    activities: Sequence[Activity[Any, Any, Any] | Callable[..., Any]] = (),
+    workflows: Sequence[type] = (),
+    **options: Any,
+) -> temporalio.worker.Worker:
+    """Build a Temporal worker that runs fnact activities with ``container``.
+
+    The worker uses fnact's msgspec converter, its run-headers interceptor, a
+    workflow sandbox that passes fnact, returns, msgspec and dependency-injector
+    through, and fails a workflow (instead of retrying its task forever) when its
+    input does not decode. Plain ``@temporalio.activity.defn`` functions may be
+    listed beside fnact activities.
+
+    Args:
+        client: a connected client; fnact's converter is applied if it lacks it.
+        task_queue: the task queue to poll.
+        container: the application's container (a `fnact.Container` subclass instance).
+        activities: fnact activities and plain Temporal activities.
+        workflows: workflow classes.
+        options: more keyword arguments for `temporalio.worker.Worker`.
+
+    Raises:
+        WorkerConfigurationError: nothing to run, a name is used twice, or the
+            container is not a `fnact.Container`.
+        DependencyError: an activity asks for a provider the container lacks.
+    """
+    from fnact._container import Container
+
+    if not isinstance(container, Container):
+        raise WorkerConfigurationError(
+            f"create_worker: container must be an instance of a fnact.Container subclass, "
+            f"not {type(container).__qualname__}"
+        )
+    if not activities and not workflows:
+        raise WorkerConfigurationError("create_worker: give at least one activity or workflow")
+    built: list[Callable[..., Any]] = []
+    names: dict[str, object] = {}
+    for item in activities:
+        if isinstance(item, Activity):
+            name = item.definition.name
+            built.append(build_adapter(item.definition, container))
+        else:
+            defn = getattr(item, "__temporal_activity_definition", None)
+            if defn is None:
+                raise WorkerConfigurationError(
+                    f"create_worker: {item!r} is neither an fnact activity nor a "
+                    "@temporalio.activity.defn function"
+                )
+            name = defn.name
+            built.append(item)
+        if name in names:
+            raise WorkerConfigurationError(
+                f"create_worker: two activities are named {name!r}: {names[name]!r} and {item!r}"
+            )
+        names[name] = item
+    interceptors = [RunHeadersInterceptor(), *options.pop("interceptors", ())]
+    failure_types = [msgspec.ValidationError, *options.pop("workflow_failure_exception_types", ())]
+    options.setdefault(
+        "workflow_runner",
+        SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        ),
+    )
+    return temporalio.worker.Worker(
+        _with_fnact_converter(client),
+        task_queue=task_queue,
+        activities=built,
+        workflows=list(workflows),
+        interceptors=interceptors,
+        workflow_failure_exception_types=failure_types,
+        **options,
+    )
+
+
+async def run_worker(
+    *,
+    task_queue: str,
+    container: containers.Container,
+    activities: Sequence[Activity[Any, Any, Any] | Callable[..., Any]] = (),
+    workflows: Sequence[type] = (),
+    client: temporalio.client.Client | None = None,
+    graceful_shutdown_timeout: timedelta = timedelta(seconds=10),
+    on_ready: Callable[[temporalio.client.Client, DevServer | None], Any] | None = None,
+    **options: Any,
+) -> None:
+    """Run a worker until SIGINT or SIGTERM, then shut it down gracefully.
+
+    Without ``client``, it connects to ``TEMPORAL_ADDRESS`` when that is set, and
+    otherwise starts the embedded dev server for as long as the worker runs.
+
+    Args:
+        task_queue: the task queue to poll.
+        container: the application's container.
+        activities: fnact activities and plain Temporal activities.
+        workflows: workflow classes.
+        client: a connected client; see above when ``None``.
+        graceful_shutdown_timeout: how long running activities get to finish.
+        on_ready: called (and awaited if it returns an awaitable) once the worker polls.
+        options: more keyword arguments for `temporalio.worker.Worker`.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        server: DevServer | None = None
+        if client is None:
+            if os.environ.get("TEMPORAL_ADDRESS"):
+                client = await connect()
+            else:
+                server = stack.enter_context(DevServer())
+                client = await connect(server.address)
+        worker = create_worker(
+            client,
+            task_queue=task_queue,
+            container=container,
+            activities=activities,
+            workflows=workflows,
+            graceful_shutdown_timeout=graceful_shutdown_timeout,
+            **options,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+            stack.callback(loop.remove_signal_handler, sig)
+        stack.push_async_callback(_close_store, container)
+        async with worker:
+            if on_ready is not None:
+                outcome = on_ready(client, server)
+                if asyncio.iscoroutine(outcome):
+                    await outcome
+            await stop.wait()
+
+
+async def _close_store(container: containers.Container) -> None:
+    store: Any = container.state_store()  # type: ignore[attr-defined]
+    await store.aclose()

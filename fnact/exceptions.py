@@ -1,0 +1,48 @@
+"""Exceptions raised by fnact.
+
+Expected outcomes of an activity are `returns.result.Result` values, not
+exceptions. The exceptions here mean misconfiguration or misuse, and all of
+them share one base::
+
+    FnactError
+    ├── ActivityDefinitionError   a decorated function has a wrong signature
+    ├── DependencyError           a dependency cannot be resolved
+    ├── NotInActivityError        an activity-only call made outside an activity
+    ├── StateError                the run's state cannot be built or read
+    └── WorkerConfigurationError  a worker cannot be built as asked
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActivityDefinitionError",
+    "DependencyError",
+    "FnactError",
+    "NotInActivityError",
+    "StateError",
+    "WorkerConfigurationError",
+]
+
+
+class FnactError(Exception):
+    """Base class of every exception fnact raises."""
+
+
+class ActivityDefinitionError(FnactError, TypeError):
+    """A function decorated with `fnact.activity` has a wrong signature."""
+
+
+class DependencyError(FnactError, LookupError):
+    """A dependency an activity declares cannot be resolved."""
+
+
+class NotInActivityError(FnactError, RuntimeError):
+    """An activity-only function was called outside a running activity."""
+
+
+class StateError(FnactError, RuntimeError):
+    """The run's shared state cannot be built, refreshed or read."""
+
+
+class WorkerConfigurationError(FnactError, ValueError):
+    """A worker cannot be built with the given activities, workflows or container."""

@@ -1,0 +1,103 @@
+"""Call fnact activities from a workflow and get their `Result` back.
+
+This module is safe inside Temporal's workflow sandbox: it does no I/O and
+imports nothing worker-side.
+
+Example:
+    ```python
+    from temporalio import workflow
+    import fnact.workflow
+
+    @workflow.defn
+    class Export:
+        @workflow.run
+        async def run(self, args: ExportArgs) -> int:
+            match await fnact.workflow.execute_activity(count_rows, args):
+                case Success(rows):
+                    return rows
+                case Failure(error):
+                    raise ApplicationError(f"export failed: {error}")
+    ```
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import temporalio.exceptions
+import temporalio.workflow
+from returns.result import Result, Success
+from temporalio.common import RetryPolicy
+
+from fnact._activity import Activity
+from fnact._outcome import failure_from_error
+
+__all__ = ["DEFAULT_START_TO_CLOSE_TIMEOUT", "execute_activity"]
+
+A = TypeVar("A")
+R = TypeVar("R")
+E = TypeVar("E")
+P = ParamSpec("P")
+
+DEFAULT_START_TO_CLOSE_TIMEOUT = timedelta(minutes=10)
+"""The start-to-close timeout used when neither the activity nor the call sets a timeout."""
+
+
+async def execute_activity(
+    activity: Activity[Concatenate[Any, A, P], R, E],
+    args: A,
+    /,
+    *,
+    task_queue: str | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    schedule_to_start_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    cancellation_type: temporalio.workflow.ActivityCancellationType = (
+        temporalio.workflow.ActivityCancellationType.TRY_CANCEL
+    ),
+    activity_id: str | None = None,
+    summary: str | None = None,
+) -> Result[R, E]:
+    """Run ``activity`` with ``args`` and return its `Result`.
+
+    Options default to those given to `fnact.activity`; each keyword here
+    overrides one. A ``Failure(e)`` returned by the activity comes back as
+    ``Failure(e)`` with ``e``'s own type. Other failures (timeouts, exceptions
+    after the last retry, cancellation) are raised as Temporal raises them.
+    """
+    definition = activity.definition
+    options = definition.options.merged(
+        start_to_close_timeout=start_to_close_timeout,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+    )
+    start_to_close = options.start_to_close_timeout
+    if start_to_close is None and options.schedule_to_close_timeout is None:
+        start_to_close = DEFAULT_START_TO_CLOSE_TIMEOUT
+    try:
+        value = await temporalio.workflow.execute_activity(
+            definition.name,
+            args,
+            result_type=definition.result_type,
+            task_queue=task_queue,
+            start_to_close_timeout=start_to_close,
+            schedule_to_close_timeout=options.schedule_to_close_timeout,
+            schedule_to_start_timeout=schedule_to_start_timeout,
+            heartbeat_timeout=options.heartbeat_timeout,
+            retry_policy=options.retry_policy,
+            cancellation_type=cancellation_type,
+            activity_id=activity_id,
+            summary=summary,
+        )
+    except temporalio.exceptions.ActivityError as err:
+        failure = failure_from_error(
+            err, definition.error_types, temporalio.workflow.payload_converter()
+        )
+        if failure is None:
+            raise
+        return failure
+    return Success(value)
