@@ -52,7 +52,8 @@ def resolve_provider(
         if isinstance(node, providers.Provider):
             return node
     else:
-        for name, provider in type(container).providers.items():
+        parent: Any = getattr(container, "declarative_parent", None) or type(container)
+        for name, provider in parent.providers.items():
             if provider is target:
                 found: providers.Provider[Any] = getattr(container, name)
                 return found

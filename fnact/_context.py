@@ -12,7 +12,7 @@ import temporalio.activity
 
 from fnact._heartbeat import Heartbeat, HeartbeatSink, temporal_sink
 from fnact._logging import BoundLogger
-from fnact._paths import format_output_path, run_start_time
+from fnact._paths import atomic_write, format_output_path, output_file, run_start_time
 from fnact._runinfo import require_info
 from fnact._state import RunState
 from fnact.exceptions import StateError
@@ -141,6 +141,16 @@ class ActivityContext(Generic[H, W]):
             )
             self._output_path = self._output_root / relative
         return self._output_path
+
+    def write_output(self, relative: str, data: bytes | str) -> Path:
+        """Write a file under `output_path` atomically and return its path.
+
+        The file appears whole or not at all; writing it again (on a retry)
+        replaces it whole. ``relative`` may contain folders but cannot leave the
+        output path.
+        """
+        target = output_file(self.output_path, relative)
+        return atomic_write(target, data.encode() if isinstance(data, str) else data)
 
     def heartbeat(self, *, progress: float | None = None, message: str | None = None) -> None:
         """Report that the activity is alive, with optional progress and message."""

@@ -8,13 +8,22 @@ run therefore agrees on the path, and two runs never share one.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 
 from fnact._runinfo import current_headers, decode_start, require_info
 from fnact.exceptions import StateError
 
-__all__ = ["build_output_path", "format_output_path", "safe_segment"]
+__all__ = [
+    "atomic_write",
+    "build_output_path",
+    "format_output_path",
+    "output_file",
+    "safe_segment",
+]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+@,-]")
 _MAX_SEGMENT = 200
@@ -84,3 +93,38 @@ def build_output_path() -> str:
     """
     info = require_info("fnact.build_output_path()")
     return format_output_path(run_start_time(), info.workflow_id or "", info.workflow_run_id or "")
+
+
+def output_file(folder: Path, relative: str) -> Path:
+    """Return ``folder / relative``, refusing any ``relative`` that could leave ``folder``.
+
+    Raises:
+        ValueError: ``relative`` is empty, absolute, contains ``..`` or NUL.
+    """
+    pure = PurePosixPath(relative)
+    if not relative or "\0" in relative or "\\" in relative:
+        raise ValueError(f"output file name {relative!r} is empty or contains NUL or backslash")
+    if pure.is_absolute() or ".." in pure.parts:
+        raise ValueError(f"output file name {relative!r} must stay under the run's output path")
+    return folder.joinpath(*pure.parts)
+
+
+def atomic_write(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file, fsync, then a rename.
+
+    Readers see either no file or the whole file, never a partial one, even if
+    the worker is killed mid-write; a second write of the same path replaces the
+    first whole.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

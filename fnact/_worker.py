@@ -95,7 +95,8 @@ def create_worker(
     """
     from fnact._container import Container
 
-    if not isinstance(container, Container):
+    parent = getattr(container, "declarative_parent", None)
+    if not (isinstance(parent, type) and issubclass(parent, Container)):
         raise WorkerConfigurationError(
             f"create_worker: container must be an instance of a fnact.Container subclass, "
             f"not {type(container).__qualname__}"

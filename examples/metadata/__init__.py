@@ -1,0 +1,1 @@
+"""Example application: extract table and column metadata from a SQLite database."""
