@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""fnact's task runner: needs only python3; creates and reuses ``.venv``.
+
+    python3 scripts/task.py example   run the example worker on an embedded dev server
+    python3 scripts/task.py test      run the whole test suite
+    python3 scripts/task.py lint      ruff format check + ruff lint
+    python3 scripts/task.py types     mypy --strict
+    python3 scripts/task.py docs      mkdocs build --strict
+    python3 scripts/task.py bench     run the benchmarks
+    python3 scripts/task.py ci        everything CI runs
+
+Extra arguments after the task go to the underlying tool
+(``python3 scripts/task.py test -k state``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(os.environ.get("FNACT_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".fnact-installed"
+
+
+def ensure_env() -> None:
+    """Create ``.venv`` and install fnact with its dev extras, unless already current."""
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=VENV.exists()).create(VENV)
+    print("installing fnact with its dev extras (first run only)", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    run([*pip, "install", "--upgrade", "pip"])
+    run([*pip, "install", "-e", f"{ROOT}[dev]"])
+    STAMP.write_text(wanted)
+
+
+def run(cmd: list[str], **kwargs: object) -> None:
+    """Run ``cmd`` in the project root; exit with its code when it fails."""
+    code = subprocess.call(cmd, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+    if code:
+        sys.exit(code)
+
+
+def tool(name: str, *args: str) -> None:
+    """Run a console script of the virtual environment."""
+    run([str(BIN / name), *args])
+
+
+def main(argv: list[str]) -> None:
+    """Dispatch one task."""
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return
+    task, extra = argv[0], argv[1:]
+    tasks = {
+        "example": lambda: run([str(PYTHON), "-m", "examples.metadata", *extra]),
+        "test": lambda: run([str(PYTHON), "-m", "pytest", *extra]),
+        "lint": lambda: (
+            tool("ruff", "format", "--check", "."),
+            tool("ruff", "check", "."),
+        ),
+        "types": lambda: tool("mypy", *extra),
+        "docs": lambda: tool("mkdocs", "build", "--strict", *extra),
+        "bench": lambda: run([str(PYTHON), "benchmarks/run.py", *extra]),
+    }
+    if task == "ci":
+        ensure_env()
+        for name in ("lint", "types", "docs", "test"):
+            print(f"== {name}", flush=True)
+            tasks[name]()
+        return
+    if task not in tasks:
+        sys.exit(f"unknown task {task!r}; try: {', '.join([*tasks, 'ci'])}")
+    ensure_env()
+    tasks[task]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,202 @@
+"""Activities and workflows the integration tests run on the real dev server.
+
+The workflow sandbox re-imports this module, so it holds no test code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from dependency_injector import providers
+from dependency_injector.wiring import Provide
+from returns.result import Failure, Result, Success
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+with workflow.unsafe.imports_passed_through():
+    import fnact
+    import fnact.workflow
+
+
+class RunArgs(msgspec.Struct, frozen=True):
+    """Workflow input: which scenario to play and with what."""
+
+    scenario: str
+    value: int = 0
+    attempts: int = 1
+
+
+class Step(msgspec.Struct, frozen=True):
+    """Activity input."""
+
+    value: int
+    fail_until_attempt: int = 0
+
+
+class NotFound(fnact.Fault):
+    """A non-retryable expected error."""
+
+    key: str
+
+
+class Busy(fnact.Fault):
+    """A retryable expected error with its own delay."""
+
+    non_retryable = False
+    wait_ms: int
+
+    def retry_delay(self) -> timedelta | None:
+        return timedelta(milliseconds=self.wait_ms)
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    """What the workflow saw."""
+
+    kind: str
+    value: Any = None
+    error_type: str | None = None
+    error: Any = None
+
+
+@dataclass
+class Handler:
+    """A run-state handler that counts its own closing."""
+
+    workflow_args: RunArgs
+    closed: int = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@dataclass
+class Journal:
+    """What the activities did, recorded for the test to read."""
+
+    calls: list[tuple[str, int]] = field(default_factory=list)
+    seen_args: list[Any] = field(default_factory=list)
+    handlers: list[Handler] = field(default_factory=list)
+    cancelled: int = 0
+
+    def handler(self, workflow_args: RunArgs) -> Handler:
+        built = Handler(workflow_args)
+        self.handlers.append(built)
+        return built
+
+
+class Container(fnact.Container):
+    """The integration tests' container; tests override ``journal``."""
+
+    journal = providers.Singleton(Journal)
+    handler = providers.Callable(lambda journal, workflow_args: journal.handler(workflow_args),
+                                 journal=journal)
+    multiplier = providers.Object(2)
+
+
+StateCtx = fnact.ActivityContext[Handler, RunArgs]
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20))
+async def multiply(
+    ctx: StateCtx,
+    step: Step,
+    journal: Journal = Provide[Container.journal],
+    factor: int = Provide[Container.multiplier],
+) -> Result[int, NotFound]:
+    """Multiply, after failing with an exception until the given attempt."""
+    journal.calls.append(("multiply", ctx.info.attempt))
+    journal.seen_args.append(ctx.state.workflow_args)
+    if ctx.info.attempt < step.fail_until_attempt:
+        raise RuntimeError(f"flaky on attempt {ctx.info.attempt}")
+    return Success(step.value * factor)
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20))
+async def lookup(
+    ctx: StateCtx, step: Step, journal: Journal = Provide[Container.journal]
+) -> Result[int, NotFound | Busy]:
+    """Fail with NotFound for negative values, Busy for zero."""
+    journal.calls.append(("lookup", ctx.info.attempt))
+    journal.seen_args.append(ctx.state.workflow_args)
+    if step.value < 0:
+        return Failure(NotFound(key=str(step.value)))
+    if step.value == 0:
+        return Failure(Busy(wait_ms=10))
+    return Success(step.value)
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=2))
+async def wait_forever(
+    ctx: StateCtx, step: Step, journal: Journal = Provide[Container.journal]
+) -> Result[int, NotFound]:
+    """Heartbeat until cancelled."""
+    journal.calls.append(("wait_forever", ctx.info.attempt))
+    journal.seen_args.append(ctx.state.workflow_args)
+    try:
+        while True:
+            ctx.heartbeat(message="waiting")
+            await asyncio.sleep(0.1)
+    except asyncio.CancelledError:
+        journal.cancelled += 1
+        raise
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20))
+async def echo(ctx: fnact.ActivityContext, step: Step) -> Result[Step, NotFound]:
+    """Return the input unchanged (no run state)."""
+    return Success(step)
+
+
+ACTIVITIES = [multiply, lookup, wait_forever, echo]
+BY_NAME: dict[str, Any] = {a.name: a for a in ACTIVITIES}
+
+
+@workflow.defn
+class Scenario:
+    """Run one activity named by the scenario and report what happened."""
+
+    @workflow.run
+    async def run(self, args: RunArgs) -> Outcome:
+        retry = RetryPolicy(
+            initial_interval=timedelta(milliseconds=1),
+            maximum_interval=timedelta(milliseconds=10),
+            maximum_attempts=args.attempts,
+        )
+        name, _, mode = args.scenario.partition(":")
+        fail_until = int(mode) if mode.isdigit() else 0
+        try:
+            result = await fnact.workflow.execute_activity(
+                BY_NAME[name],
+                Step(args.value, fail_until),
+                retry_policy=retry,
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, CancelledError):
+                raise
+            return Outcome(
+                kind="exception",
+                error_type=type(cause).__name__,
+                error=str(cause),
+            )
+        match result:
+            case Success(value):
+                return Outcome(kind="success", value=value)
+            case Failure(error):
+                return Outcome(kind="failure", error_type=type(error).__name__, error=error)
+        raise ApplicationError("unreachable")
+
+
+@workflow.defn
+class Strict:
+    """Echo a typed input, to test strict workflow input decoding."""
+
+    @workflow.run
+    async def run(self, step: Step) -> int:
+        return step.value
