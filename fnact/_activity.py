@@ -16,9 +16,10 @@ import typing
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 
 import msgspec
+import msgspec.inspect
 from dependency_injector import wiring
 from returns.result import Result
 from temporalio.common import RetryPolicy
@@ -33,6 +34,10 @@ R = TypeVar("R")
 E = TypeVar("E")
 
 _NONE_TYPES: tuple[Any, ...] = (None, type(None))
+# dependency-injector types its markers as protocol instances; at runtime they are classes.
+_PROVIDE = cast(type, wiring.Provide)
+_PROVIDER = cast(type, wiring.Provider)
+_CLOSING = cast(type, wiring.Closing)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,13 +60,18 @@ class Dependency:
     """One parameter an activity asks the container for."""
 
     name: str
-    marker: wiring.Provide | wiring.Provider
-    """The dependency-injector marker in the parameter's default."""
+    marker: Any
+    """The dependency-injector marker (``Provide[...]`` or ``Provider[...]``) in its default."""
+
+    @property
+    def target(self) -> Any:
+        """The provider (or dotted provider name) the marker points at."""
+        return self.marker.provider
 
     @property
     def wants_provider(self) -> bool:
         """Whether the parameter receives the provider itself rather than its value."""
-        return isinstance(self.marker, wiring.Provider)
+        return isinstance(self.marker, _PROVIDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +212,9 @@ def _check_options(options: ActivityOptions, name: str | None) -> None:
         raise ActivityDefinitionError("fnact.activity: name must not be empty")
 
 
-def _define(fn: Callable[..., Any], name: str | None, options: ActivityOptions) -> ActivityDefinition:
+def _define(
+    fn: Callable[..., Any], name: str | None, options: ActivityOptions
+) -> ActivityDefinition:
     where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
     def fail(problem: str) -> ActivityDefinitionError:
@@ -233,7 +245,11 @@ def _define(fn: Callable[..., Any], name: str | None, options: ActivityOptions) 
 
     dependencies = []
     for param in params[2:]:
-        if isinstance(param.default, wiring.Provide | wiring.Provider):
+        if isinstance(param.default, _CLOSING) or getattr(param.default, "modifier", None):
+            raise fail(
+                f"parameter {param.name!r}: Closing[...] and marker modifiers are not supported"
+            )
+        if isinstance(param.default, _PROVIDE | _PROVIDER):
             dependencies.append(Dependency(param.name, param.default))
         elif param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise fail(f"*{param.name} parameters are not supported")
@@ -285,14 +301,38 @@ def _is_context(hint: Any) -> bool:
 
 def _check_type(hint: Any, what: str, fail: Callable[[str], ActivityDefinitionError]) -> None:
     try:
-        msgspec.json.Decoder(hint)
+        custom = _custom_type(msgspec.inspect.type_info(hint), set())
     except TypeError as exc:
         raise fail(f"its {what} {hint!r} cannot be encoded by msgspec ({exc})") from exc
+    if custom is not None:
+        raise fail(
+            f"its {what} {hint!r} cannot be encoded by msgspec: {custom!r} is not a "
+            "msgspec.Struct, dataclass or built-in type"
+        )
 
 
-def _error_types(
-    hint: Any, fail: Callable[[str], ActivityDefinitionError]
-) -> dict[str, type[Any]]:
+def _custom_type(info: msgspec.inspect.Type, seen: set[int]) -> Any:
+    """Return the first type inside ``info`` that msgspec has no codec for."""
+    if isinstance(info, msgspec.inspect.CustomType):
+        return info.cls
+    if id(info) in seen:
+        return None
+    seen.add(id(info))
+    children: list[Any] = []
+    for attr in ("item_type", "key_type", "value_type"):
+        if hasattr(info, attr):
+            children.append(getattr(info, attr))
+    children.extend(getattr(info, "types", ()))
+    children.extend(getattr(info, "item_types", ()))
+    children.extend(f.type for f in getattr(info, "fields", ()))
+    for child in children:
+        found = _custom_type(child, seen)
+        if found is not None:
+            return found
+    return None
+
+
+def _error_types(hint: Any, fail: Callable[[str], ActivityDefinitionError]) -> dict[str, type[Any]]:
     if hint in (typing.Never, typing.NoReturn):
         return {}
     members = typing.get_args(hint) if _is_union(hint) else (hint,)

@@ -44,13 +44,14 @@ def resolve_provider(
     Raises:
         DependencyError: the container has no such provider.
     """
-    target = dependency.marker.provider
+    target = dependency.target
     if isinstance(target, str):
         node: Any = container
         for part in target.split("."):
             node = getattr(node, part, None)
         if isinstance(node, providers.Provider):
-            return node
+            resolved: providers.Provider[Any] = node
+            return resolved
     else:
         parent: Any = getattr(container, "declarative_parent", None) or type(container)
         for name, provider in parent.providers.items():
@@ -59,7 +60,8 @@ def resolve_provider(
                 return found
         for provider in container.providers.values():
             if provider is target:
-                return provider
+                own: providers.Provider[Any] = provider
+                return own
     raise DependencyError(
         f"{where}: parameter {dependency.name!r} asks for {target!r}, which "
         f"{type(container).__qualname__} does not provide"
@@ -67,7 +69,10 @@ def resolve_provider(
 
 
 def _accepts_workflow_args(provider: providers.Provider[Any]) -> bool:
-    target = getattr(provider, "provides", None)
+    current: Any = provider
+    while current.overridden:  # the provider that will actually run
+        current = current.last_overriding
+    target = getattr(current, "provides", None)
     if not callable(target):
         return False
     try:
@@ -119,7 +124,6 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
     logger_provider: providers.Provider[Any] = c.logger
     handler_provider: providers.Provider[Any] = c.handler
     wf_args_type = definition.workflow_args_type
-    handler_takes_args = _accepts_workflow_args(handler_provider)
 
     async def build_state() -> tuple[Any, Any]:
         workflow_args: Any = None
@@ -139,7 +143,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 ) from exc
         handler = (
             handler_provider(workflow_args=workflow_args)
-            if handler_takes_args
+            if _accepts_workflow_args(handler_provider)
             else handler_provider()
         )
         if inspect.isawaitable(handler):

@@ -15,7 +15,12 @@ import msgspec
 import temporalio.api.common.v1
 import temporalio.converter
 
-__all__ = ["MsgspecJSONPayloadConverter", "MsgspecPayloadConverter", "data_converter", "decoder_for"]
+__all__ = [
+    "MsgspecJSONPayloadConverter",
+    "MsgspecPayloadConverter",
+    "data_converter",
+    "decoder_for",
+]
 
 _ENCODING = b"json/plain"
 _encoder = msgspec.json.Encoder()

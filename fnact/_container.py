@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -62,4 +63,4 @@ class Container(containers.DeclarativeContainer):
         idle_expiry=settings.provided.state_idle_expiry,
         max_runs=settings.provided.state_max_runs,
     )
-    handler = providers.Object(None)
+    handler: providers.Provider[Any] = providers.Object(None)

@@ -6,9 +6,10 @@ import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 import temporalio.activity
+from typing_extensions import TypeVar
 
 from fnact._heartbeat import Heartbeat, HeartbeatSink, temporal_sink
 from fnact._logging import BoundLogger
@@ -19,8 +20,9 @@ from fnact.exceptions import StateError
 
 __all__ = ["ActivityContext"]
 
-H = TypeVar("H")
-W = TypeVar("W")
+# Defaults let a stateless activity write plain `ActivityContext` under mypy --strict.
+H = TypeVar("H", default=None)
+W = TypeVar("W", default=None)
 
 _activity_logger = logging.getLogger("fnact.activity")
 
@@ -79,7 +81,7 @@ class ActivityContext(Generic[H, W]):
         """
         self._info = info
         self._state = state
-        self._output_root = Path(output_root)
+        self._output_root = output_root  # converted when first used: Path() costs ~1 µs
         self._logger_base = logger or _activity_logger
         self._logger: BoundLogger | None = None
         self._sink = heartbeat or temporal_sink
@@ -139,7 +141,7 @@ class ActivityContext(Generic[H, W]):
             relative = format_output_path(
                 started, info.workflow_id or "", info.workflow_run_id or ""
             )
-            self._output_path = self._output_root / relative
+            self._output_path = Path(self._output_root) / relative
         return self._output_path
 
     def write_output(self, relative: str, data: bytes | str) -> Path:

@@ -74,7 +74,9 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
 
     async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
         converter = temporalio.workflow.payload_converter()
-        headers = {START_HEADER: converter.to_payload(temporalio.workflow.info().workflow_start_time)}
+        headers = {
+            START_HEADER: converter.to_payload(temporalio.workflow.info().workflow_start_time)
+        }
         if input.args:
             headers[ARGS_HEADER] = converter.to_payload(input.args[0])
         self._outbound.run_headers = headers

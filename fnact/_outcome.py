@@ -19,7 +19,7 @@ from returns.result import Failure
 __all__ = ["Fault", "error_from_failure", "failure_from_error", "retry_delay_of"]
 
 
-class Fault(msgspec.Struct, frozen=True, kw_only=True):
+class Fault(msgspec.Struct, kw_only=True):
     """Base for an activity's expected errors: the ``E`` in ``Result[R, E]``.
 
     A fault is a value, not an exception. Its class name becomes the Temporal

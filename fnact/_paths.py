@@ -30,7 +30,7 @@ _MAX_SEGMENT = 200
 
 
 def safe_segment(raw: str) -> str:
-    """Return ``raw`` as one path segment that cannot leave its parent folder.
+    r"""Return ``raw`` as one path segment that cannot leave its parent folder.
 
     Characters outside a small safe set are percent-encoded (so ``/``, ``\\`` and
     NUL never survive), segments made only of dots are encoded, and very long

@@ -90,7 +90,9 @@ class StateStore(Protocol):
 
     stats: StateStats
 
-    def lease(self, key: RunKey, build: StateBuilder) -> AbstractAsyncContextManager[RunState[Any, Any]]:
+    def lease(
+        self, key: RunKey, build: StateBuilder
+    ) -> AbstractAsyncContextManager[RunState[Any, Any]]:
         """Hold the run's current state for one activity attempt, building it if needed."""
         ...
 
@@ -212,8 +214,8 @@ class InMemoryStateStore:
 
     async def _acquire(self, key: RunKey, build: StateBuilder) -> _Record:
         now = self.clock.now()
-        for record in self._take_expired(now):
-            await self._retire(record)
+        for expired in self._take_expired(now):
+            await self._retire(expired)
         record = self._entries.get(key)
         if record is not None:
             if now - record.state.built_at < self.ttl:
@@ -226,11 +228,11 @@ class InMemoryStateStore:
             await self._retire(record)
         while (pending := self._pending.get(key)) is not None:
             try:
-                record = await asyncio.shield(pending)
+                built = await asyncio.shield(pending)
             except _BuildAbandonedError:
                 continue  # the builder was cancelled: build (or wait) again
-            record.users += 1
-            return record
+            built.users += 1
+            return built
         return await self._build(key, build)
 
     async def _build(self, key: RunKey, build: StateBuilder) -> _Record:

@@ -200,5 +200,5 @@ async def run_worker(
 
 
 async def _close_store(container: containers.Container) -> None:
-    store: Any = container.state_store()  # type: ignore[attr-defined]
+    store: Any = container.state_store()
     await store.aclose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import temporalio.client
 
@@ -12,6 +10,6 @@ from fnact.testing import DevServer
 
 
 @pytest.fixture
-async def client(temporal_server: DevServer) -> AsyncIterator[temporalio.client.Client]:
+async def client(temporal_server: DevServer) -> temporalio.client.Client:
     """Return a client of the session's dev server using fnact's converter."""
-    yield await fnact.connect(temporal_server.address)
+    return await fnact.connect(temporal_server.address)

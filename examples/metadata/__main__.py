@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sqlite3
 import sys
 import uuid
@@ -88,10 +89,8 @@ async def run_example(database: Path, output_root: Path, *, serve: bool) -> Extr
             print(f"  this run: {server.ui_url}/namespaces/default/workflows/{workflow_id}")
             if serve:
                 print("Serving the Web UI; press Ctrl+C to stop.")
-                try:
+                with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.Event().wait()
-                except asyncio.CancelledError:
-                    pass
     return report
 
 

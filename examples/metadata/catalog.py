@@ -25,9 +25,10 @@ class Catalog:
     def tables(self, *, include_views: bool) -> list[str]:
         """Return the names of the user tables (and views), sorted."""
         kinds = ("table", "view") if include_views else ("table",)
+        placeholders = ",".join("?" * len(kinds))
         rows = self._conn.execute(
-            "SELECT name FROM sqlite_schema WHERE type IN (%s) AND name NOT LIKE 'sqlite_%%' "
-            "ORDER BY name" % ",".join("?" * len(kinds)),
+            f"SELECT name FROM sqlite_schema WHERE type IN ({placeholders}) "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name",
             kinds,
         ).fetchall()
         return [name for (name,) in rows]

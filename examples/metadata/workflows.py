@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from returns.result import Failure, Success
+from typing import Any, TypeVar
+
+from returns.result import Failure, Result
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -18,6 +20,15 @@ with workflow.unsafe.imports_passed_through():
         WriteMetadata,
     )
 
+T = TypeVar("T")
+
+
+def unwrap_or_fail(result: Result[T, Any], what: str) -> T:
+    """Return a Success's value; turn a Failure into a non-retryable workflow failure."""
+    if isinstance(result, Failure):
+        raise ApplicationError(f"{what}: {result.failure()!r}", non_retryable=True)
+    return result.unwrap()
+
 
 @workflow.defn
 class ExtractMetadata:
@@ -26,25 +37,21 @@ class ExtractMetadata:
     @workflow.run
     async def run(self, args: ExtractArgs) -> ExtractReport:
         """Run the extraction; a Failure from any activity fails the workflow."""
-        match await fnact.workflow.execute_activity(list_tables, ListTables()):
-            case Success(names):
-                tables = names
-            case Failure(error):
-                raise ApplicationError(f"cannot list tables: {error!r}", non_retryable=True)
+        listed = await fnact.workflow.execute_activity(list_tables, ListTables())
+        tables = unwrap_or_fail(listed, "cannot list tables")
         described = []
         for table in tables:
-            match await fnact.workflow.execute_activity(describe_columns, DescribeTable(table)):
-                case Success(columns):
-                    described.append(TableMetadata(table=table, columns=columns))
-                case Failure(error):
-                    raise ApplicationError(f"cannot describe {table}: {error!r}", non_retryable=True)
-        match await fnact.workflow.execute_activity(write_metadata, WriteMetadata(described)):
-            case Success(report):
-                return ExtractReport(
-                    database=args.database,
-                    tables=len(described),
-                    columns=sum(len(t.columns) for t in described),
-                    output=report,
+            columns = await fnact.workflow.execute_activity(describe_columns, DescribeTable(table))
+            described.append(
+                TableMetadata(
+                    table=table, columns=unwrap_or_fail(columns, f"cannot describe {table}")
                 )
-            case Failure(error):
-                raise ApplicationError(f"cannot write metadata: {error!r}", non_retryable=True)
+            )
+        written = await fnact.workflow.execute_activity(write_metadata, WriteMetadata(described))
+        report = unwrap_or_fail(written, "cannot write metadata")
+        return ExtractReport(
+            database=args.database,
+            tables=len(described),
+            columns=sum(len(t.columns) for t in described),
+            output=report,
+        )

@@ -95,4 +95,3 @@ async def run_activity(
         reset_headers(token)
     decoded = converter.from_payload(converter.to_payload(value), definition.result_type)
     return Success(decoded)
-

@@ -93,8 +93,9 @@ class Container(fnact.Container):
     """The integration tests' container; tests override ``journal``."""
 
     journal = providers.Singleton(Journal)
-    handler = providers.Callable(lambda journal, workflow_args: journal.handler(workflow_args),
-                                 journal=journal)
+    handler = providers.Callable(
+        lambda journal, workflow_args: journal.handler(workflow_args), journal=journal
+    )
     multiplier = providers.Object(2)
 
 
@@ -130,7 +131,9 @@ async def lookup(
     return Success(step.value)
 
 
-@fnact.activity(start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=2))
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=2)
+)
 async def wait_forever(
     ctx: StateCtx, step: Step, journal: Journal = Provide[Container.journal]
 ) -> Result[int, NotFound]:
@@ -200,3 +203,30 @@ class Strict:
     @workflow.run
     async def run(self, step: Step) -> int:
         return step.value
+
+
+@workflow.defn
+class RawCall:
+    """Call an activity by name with an untyped input, to test strict input decoding."""
+
+    @workflow.run
+    async def run(self, call: dict[str, Any]) -> Outcome:
+        try:
+            value = await workflow.execute_activity(
+                call["activity"],
+                call["input"],
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(milliseconds=1), maximum_attempts=5
+                ),
+            )
+        except ActivityError as err:
+            cause = err.cause
+            assert isinstance(cause, ApplicationError)
+            return Outcome(
+                kind="exception",
+                value=[cause.non_retryable, err.retry_state.name if err.retry_state else None],
+                error_type=cause.type,
+                error=cause.message,
+            )
+        return Outcome(kind="success", value=value)

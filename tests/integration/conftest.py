@@ -10,7 +10,16 @@ import pytest
 import temporalio.client
 
 import fnact
-from tests.integration.app import ACTIVITIES, Container, Journal, Outcome, RunArgs, Scenario, Strict
+from tests.integration.app import (
+    ACTIVITIES,
+    Container,
+    Journal,
+    Outcome,
+    RawCall,
+    RunArgs,
+    Scenario,
+    Strict,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +47,7 @@ async def worker(
         task_queue=fnact_task_queue,
         container=container,
         activities=ACTIVITIES,
-        workflows=[Scenario, Strict],
+        workflows=[Scenario, Strict, RawCall],
     ):
         yield fnact_task_queue
 

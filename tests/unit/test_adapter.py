@@ -1,0 +1,229 @@
+"""An activity run in-process through the worker's adapter: DI, state, outcomes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+import pytest
+from dependency_injector import providers
+from dependency_injector.wiring import Provide, Provider
+from returns.result import Failure, Result, Success
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+import fnact
+from fnact.exceptions import DependencyError, StateError
+from fnact.testing import run_activity
+
+
+class Query(msgspec.Struct):
+    table: str
+
+
+class WorkflowArgs(msgspec.Struct):
+    tenant: str
+
+
+class Missing(fnact.Fault):
+    table: str
+
+
+@dataclass
+class Database:
+    name: str
+    tables: dict[str, int] = field(default_factory=lambda: {"users": 3})
+
+
+@dataclass
+class Session:
+    tenant: str
+    closed: bool = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class AppContainer(fnact.Container):
+    db = providers.Singleton(Database, name="real")
+    handler = providers.Factory(lambda workflow_args: Session(workflow_args.tenant))
+
+
+@fnact.activity
+async def count_rows(
+    ctx: fnact.ActivityContext[Session, WorkflowArgs],
+    query: Query,
+    db: Database = Provide[AppContainer.db],
+) -> Result[str, Missing]:
+    if query.table not in db.tables:
+        return Failure(Missing(table=query.table))
+    return Success(f"{ctx.state.handler.tenant}:{db.name}:{db.tables[query.table]}")
+
+
+@fnact.activity
+async def crash(
+    ctx: fnact.ActivityContext[Session, WorkflowArgs], query: Query
+) -> Result[str, Missing]:
+    raise RuntimeError(f"bug while reading {query.table}")
+
+
+@fnact.activity
+async def lazy_provider(
+    ctx: fnact.ActivityContext,
+    query: Query,
+    make_db: providers.Provider[Database] = Provider[AppContainer.db],
+) -> Result[str, Missing]:
+    return Success(make_db().name)
+
+
+@fnact.activity
+async def not_a_result(ctx: fnact.ActivityContext, query: Query) -> Result[str, Missing]:
+    return "oops"  # type: ignore[return-value]
+
+
+@fnact.activity
+async def where(ctx: fnact.ActivityContext, query: Query) -> Result[str, Missing]:
+    ctx.logger.info("writing", table=query.table)
+    return Success(str(ctx.write_output(f"{query.table}.txt", "hi")))
+
+
+ARGS = WorkflowArgs(tenant="acme")
+
+
+@pytest.fixture
+def container() -> AppContainer:
+    return AppContainer()
+
+
+async def test_success_value_and_state(container: AppContainer) -> None:
+    """Dependencies and the run's state reach the function; Success returns its value."""
+    result = await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
+    assert result == Success("acme:real:3")
+
+
+async def test_override_takes_effect_between_calls_and_is_undone(container: AppContainer) -> None:
+    """container.db.override(fake) changes the next call's dependency; reset restores it."""
+    fake = Database(name="fake", tables={"users": 99})
+    assert await run_activity(
+        count_rows, Query("users"), container=container, workflow_args=ARGS
+    ) == Success("acme:real:3")
+    with container.db.override(providers.Object(fake)):
+        assert await run_activity(
+            count_rows, Query("users"), container=container, workflow_args=ARGS
+        ) == Success("acme:fake:99")
+    assert await run_activity(
+        count_rows, Query("users"), container=container, workflow_args=ARGS
+    ) == Success("acme:real:3")
+
+
+async def test_async_provider_override_is_awaited(container: AppContainer) -> None:
+    """An async provider (a coroutine factory) is awaited before the call."""
+
+    async def make() -> Database:
+        return Database(name="async")
+
+    container.db.override(providers.Factory(make))
+    try:
+        result = await run_activity(
+            count_rows, Query("users"), container=container, workflow_args=ARGS
+        )
+    finally:
+        container.db.reset_override()
+    assert result == Success("acme:async:3")
+
+
+async def test_provider_marker_injects_the_provider(container: AppContainer) -> None:
+    """A Provider[...] marker injects the provider itself, called by the activity."""
+    assert await run_activity(lazy_provider, Query("x"), container=container) == Success("real")
+
+
+async def test_failure_comes_back_typed(container: AppContainer) -> None:
+    """Failure(e) comes back as Failure of e's own type, through the converter."""
+    result = await run_activity(count_rows, Query("nope"), container=container, workflow_args=ARGS)
+    assert result == Failure(Missing(table="nope"))
+
+
+async def test_failure_releases_run_state_once(container: AppContainer) -> None:
+    """A Failure releases the run's state and closes its handler once."""
+    store = container.state_store()
+    await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
+    assert len(store) == 1
+    await run_activity(count_rows, Query("nope"), container=container, workflow_args=ARGS)
+    assert len(store) == 0
+    assert (store.stats.builds, store.stats.releases, store.stats.closes) == (1, 1, 1)
+
+
+async def test_exception_keeps_state_while_attempts_remain(container: AppContainer) -> None:
+    """An exception with attempts left propagates and keeps the run's state for the retry."""
+    store = container.state_store()
+    with pytest.raises(RuntimeError, match="bug while reading users"):
+        await run_activity(crash, Query("users"), container=container, workflow_args=ARGS,
+                           attempt=1, retry_policy=RetryPolicy(maximum_attempts=3))  # fmt: skip
+    assert len(store) == 1
+
+
+async def test_exception_on_last_attempt_releases_state(container: AppContainer) -> None:
+    """An exception on the final attempt propagates and releases the run's state."""
+    store = container.state_store()
+    with pytest.raises(RuntimeError):
+        await run_activity(crash, Query("users"), container=container, workflow_args=ARGS,
+                           attempt=3, retry_policy=RetryPolicy(maximum_attempts=3))  # fmt: skip
+    assert len(store) == 0
+    assert store.stats.closes == 1
+
+
+async def test_bad_input_is_non_retryable_and_names_the_field(container: AppContainer) -> None:
+    """Input that does not decode raises a non-retryable error with msgspec's path."""
+    with pytest.raises(ApplicationError) as caught:
+        await run_activity(count_rows, {"table": 5}, container=container, workflow_args=ARGS)  # type: ignore[arg-type]
+    assert caught.value.non_retryable
+    assert caught.value.type == "InvalidActivityInput"
+    assert "$.table" in caught.value.message
+
+
+async def test_non_result_return_is_a_non_retryable_error(container: AppContainer) -> None:
+    """Returning something other than a Result fails without retry, naming the activity."""
+    with pytest.raises(ApplicationError, match="'not_a_result' returned str") as caught:
+        await run_activity(not_a_result, Query("x"), container=container)
+    assert caught.value.non_retryable
+
+
+async def test_missing_workflow_args_is_a_clear_state_error(container: AppContainer) -> None:
+    """Without the run's workflow arguments, state cannot be built and the error says why."""
+    with pytest.raises(StateError, match="workflow arguments did not reach it"):
+        await run_activity(count_rows, Query("users"), container=container)
+
+
+async def test_undeclared_dependency_fails_when_the_worker_is_built() -> None:
+    """An activity asking for a provider the container lacks fails at build time, by name."""
+
+    class Other(fnact.Container):
+        pass
+
+    with pytest.raises(DependencyError, match="parameter 'db' asks for"):
+        await run_activity(count_rows, Query("users"), container=Other(), workflow_args=ARGS)
+
+
+async def test_output_and_logger_carry_the_run(
+    container: AppContainer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Files go under root/YYYY/MM/DD/HH/MM/wf/run, and log records carry the run's fields."""
+    container.settings.override(providers.Object(fnact.Settings(output_root=tmp_path)))
+    caplog.set_level(logging.INFO, logger="fnact.activity")
+    result = await run_activity(
+        where, Query("t"), container=container, workflow_id="wf/../x", run_id="r1",
+        run_started=datetime(2026, 5, 6, 7, 8, tzinfo=UTC),
+    )  # fmt: skip
+    path = Path(result.unwrap())
+    assert path == tmp_path / "2026/05/06/07/08/wf%2F..%2Fx/r1/t.txt"
+    assert path.read_text() == "hi"
+    record = caplog.records[-1]
+    assert record.getMessage() == "writing"
+    assert record.__dict__["fields"] == {
+        "workflow_id": "wf/../x", "run_id": "r1", "activity_type": "where",
+        "activity_id": "test", "attempt": 1, "task_queue": "test", "table": "t",
+    }  # fmt: skip
+    assert record.__dict__["workflow_id"] == "wf/../x"

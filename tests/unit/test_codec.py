@@ -1,0 +1,100 @@
+"""The msgspec payload converter: standard encodings, strict typed decoding."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import pytest
+from temporalio.common import RawValue
+
+import fnact
+
+converter = fnact.data_converter.payload_converter
+
+
+class Record(msgspec.Struct):
+    id: int
+    name: str
+    at: datetime
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+
+
+def roundtrip(value: Any, hint: Any) -> Any:
+    return converter.from_payloads(converter.to_payloads([value]), [hint])[0]
+
+
+def test_values_use_json_plain_readable_by_other_sdks() -> None:
+    """Structs are encoded as plain JSON with the standard json/plain encoding."""
+    payload = converter.to_payloads([Record(1, "a", datetime(2026, 1, 1, tzinfo=UTC))])[0]
+    assert payload.metadata["encoding"] == b"json/plain"
+    assert payload.data == b'{"id":1,"name":"a","at":"2026-01-01T00:00:00Z"}'
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        (Record(1, "a", datetime(2026, 1, 1, tzinfo=UTC)), Record),
+        (Point(1, 2), Point),
+        ([1, 2, 3], list[int]),
+        ({"k": 1.5}, dict[str, float]),
+        (None, type(None)),
+        (b"\x00bytes", bytes),
+    ],
+)
+def test_typed_values_round_trip(value: Any, hint: Any) -> None:
+    """Structs, dataclasses, containers, None and bytes decode back to equal values."""
+    assert roundtrip(value, hint) == value
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"id": 1.5, "name": "a", "at": "2026-01-01T00:00:00Z"},
+            "Expected `int`, got `float` - at `$.id`",
+        ),
+        (
+            {"id": "1", "name": "a", "at": "2026-01-01T00:00:00Z"},
+            "Expected `int`, got `str` - at `$.id`",
+        ),
+        ({"id": 1, "at": "2026-01-01T00:00:00Z"}, "missing required field `name`"),
+        ({"id": 1, "name": "a", "at": "yesterday"}, "Invalid RFC3339 encoded datetime - at `$.at`"),
+    ],
+)
+def test_decoding_is_strict_and_names_the_field(data: dict[str, Any], message: str) -> None:
+    """A float for an int, a string for an int, a missing field or a bad datetime is rejected."""
+    payload = converter.to_payloads([data])[0]
+    with pytest.raises(msgspec.ValidationError) as caught:
+        converter.from_payloads([payload], [Record])
+    assert message in str(caught.value)
+
+
+def test_untyped_decode_gives_plain_json() -> None:
+    """Without a type hint a payload decodes to plain JSON values."""
+    assert roundtrip(Point(1, 2), None) == {"x": 1, "y": 2}
+
+
+def test_raw_value_passes_through() -> None:
+    """A RawValue hint hands over the payload untouched."""
+    payload = converter.to_payloads([Point(1, 2)])[0]
+    raw = converter.from_payloads([payload], [RawValue])[0]
+    assert isinstance(raw, RawValue)
+    assert raw.payload == payload
+
+
+def test_unencodable_value_names_its_type() -> None:
+    """A value msgspec cannot encode raises a TypeError naming the type."""
+
+    class Opaque:
+        pass
+
+    with pytest.raises(TypeError, match="Opaque"):
+        converter.to_payloads([Opaque()])

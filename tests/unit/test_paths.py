@@ -1,0 +1,83 @@
+"""Output paths: format, hostile ids, atomic writes."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import fnact
+from fnact._paths import atomic_write, format_output_path, output_file, safe_segment
+from fnact.exceptions import NotInActivityError
+
+START = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+
+def test_path_has_the_documented_shape() -> None:
+    """The path is YYYY/MM/DD/HH/MM/<workflow_id>/<run_id> from the run's start in UTC."""
+    assert format_output_path(START, "orders", "r-1") == "2026/03/04/05/06/orders/r-1"
+
+
+def test_start_time_is_converted_to_utc() -> None:
+    """A start time in another zone gives the same path as its UTC equivalent."""
+    local = START.astimezone(timezone(timedelta(hours=-7)))
+    assert format_output_path(local, "w", "r") == format_output_path(START, "w", "r")
+
+
+def test_naive_start_time_is_rejected() -> None:
+    """A naive datetime is refused rather than guessed."""
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_output_path(datetime(2026, 1, 1), "w", "r")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["../../etc", "..", ".", "", "a/b", "/abs", "nul\x00byte", "back\\slash", "x" * 600, "é/ü"],
+)
+def test_hostile_ids_stay_under_the_root(tmp_path: Path, hostile: str) -> None:
+    """Ids with separators, dots, NUL or huge lengths map to one safe segment under the root."""
+    relative = format_output_path(START, hostile, hostile)
+    target = (tmp_path / relative).resolve()
+    assert target.is_relative_to(tmp_path.resolve())
+    segments = relative.split("/")
+    assert len(segments) == 7
+    assert all(s not in ("", ".", "..") and "\x00" not in s for s in segments)
+    assert all(len(s.encode()) <= 255 for s in segments)
+
+
+def test_distinct_ids_stay_distinct() -> None:
+    """Encoding never maps two different ids to the same segment."""
+    ids = ["a/b", "a%2Fb", "a_b", "..", "%2E%2E", "x" * 600, "x" * 601]
+    assert len({safe_segment(i) for i in ids}) == len(ids)
+
+
+@pytest.mark.parametrize("name", ["../x", "/etc/passwd", "a/../../b", "", "a\x00b", "a\\..\\b"])
+def test_output_file_refuses_escaping_names(tmp_path: Path, name: str) -> None:
+    """A file name that could leave the run's folder is refused with its name in the error."""
+    with pytest.raises(ValueError, match="output file name"):
+        output_file(tmp_path, name)
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path: Path) -> None:
+    """Writing twice leaves exactly the second content and no temporary files."""
+    target = tmp_path / "deep" / "out.json"
+    atomic_write(target, b"first")
+    atomic_write(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert os.listdir(target.parent) == ["out.json"]
+
+
+def test_build_output_path_outside_an_activity_says_so() -> None:
+    """build_output_path() outside an activity raises NotInActivityError."""
+    with pytest.raises(NotInActivityError, match=r"fnact\.build_output_path"):
+        fnact.build_output_path()
+
+
+def test_workflow_ids_outside_an_activity_say_so() -> None:
+    """get_workflow_id() and get_workflow_run_id() outside an activity raise a typed error."""
+    with pytest.raises(NotInActivityError, match="get_workflow_id"):
+        fnact.get_workflow_id()
+    with pytest.raises(NotInActivityError, match="get_workflow_run_id"):
+        fnact.get_workflow_run_id()

@@ -1,0 +1,42 @@
+"""The public surface: pinned names, no import-time side effects."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import fnact
+import fnact.exceptions
+import fnact.testing
+import fnact.workflow
+
+
+def test_all_is_pinned_and_sorted() -> None:
+    """fnact.__all__ lists exactly the public names, sorted, each importable."""
+    assert fnact.__all__ == sorted(fnact.__all__)
+    assert set(fnact.__all__) == {
+        "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
+        "DevServer", "FakeClock", "Fault", "Heartbeat", "InMemoryStateStore", "JSONFormatter",
+        "RunKey", "RunState", "Settings", "StateStats", "StateStore", "SystemClock", "activity",
+        "build_output_path", "connect", "create_worker", "data_converter", "get_workflow_id",
+        "get_workflow_run_id", "run_worker",
+    }  # fmt: skip
+    for name in fnact.__all__:
+        assert getattr(fnact, name) is not None
+
+
+def test_exceptions_share_one_base() -> None:
+    """Every fnact exception derives from FnactError."""
+    for name in fnact.exceptions.__all__:
+        assert issubclass(getattr(fnact.exceptions, name), fnact.exceptions.FnactError)
+
+
+def test_import_configures_no_logging() -> None:
+    """Importing fnact adds no handlers and changes no levels."""
+    code = (
+        "import logging; before = (logging.root.handlers[:], logging.root.level);"
+        "import fnact, fnact.testing, fnact.workflow;"
+        "assert (logging.root.handlers, logging.root.level) == before;"
+        "assert not logging.getLogger('fnact').handlers"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
