@@ -58,6 +58,7 @@ def tool(name: str, *args: str) -> None:
 
 def main(argv: list[str]) -> None:
     """Dispatch one task."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     if not argv or argv[0] in {"-h", "--help"}:
         print(__doc__)
         return

@@ -32,6 +32,7 @@ class Container(fnact.Container):
     json_indent = providers.Object(2)
 
 
+# --8<-- [start:list_tables]
 @fnact.activity(start_to_close_timeout=timedelta(seconds=30))
 async def list_tables(ctx: Ctx, args: ListTables) -> Result[list[str], DatabaseMissing]:
     """List the database's tables whose names start with ``args.name_prefix``."""
@@ -41,6 +42,7 @@ async def list_tables(ctx: Ctx, args: ListTables) -> Result[list[str], DatabaseM
     tables = catalog.tables(include_views=ctx.state.workflow_args.include_views)
     ctx.logger.info("listed tables", count=len(tables))
     return Success([t for t in tables if t.startswith(args.name_prefix)])
+# --8<-- [end:list_tables]
 
 
 @fnact.activity(start_to_close_timeout=timedelta(seconds=30))
