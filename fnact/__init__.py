@@ -12,7 +12,7 @@ from fnact._outcome import Fault
 from fnact._paths import build_output_path
 from fnact._runinfo import get_workflow_id, get_workflow_run_id
 from fnact._state import InMemoryStateStore, RunKey, RunState, StateStats, StateStore
-from fnact._worker import connect, create_worker, run_worker
+from fnact._worker import Worker, connect, create_worker, run_worker
 
 __all__ = [
     "Activity",
@@ -33,6 +33,7 @@ __all__ = [
     "StateStats",
     "StateStore",
     "SystemClock",
+    "Worker",
     "activity",
     "build_output_path",
     "connect",

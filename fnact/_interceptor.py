@@ -9,11 +9,14 @@ activity's scheduled event carries a copy of the workflow's input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
 import temporalio.activity
 import temporalio.api.common.v1
+import temporalio.exceptions
 import temporalio.worker
 import temporalio.workflow
 
@@ -23,9 +26,35 @@ __all__ = ["RunHeadersInterceptor"]
 
 Payload = temporalio.api.common.v1.Payload
 
+# Exceptions that end a run. Anything else (a bug, an eviction from the cache) fails
+# only the workflow task, which Temporal retries: the run goes on.
+_RUN_ENDING = (
+    temporalio.exceptions.FailureError,
+    temporalio.workflow.ContinueAsNewError,
+    asyncio.CancelledError,
+    msgspec.ValidationError,
+)
+
+
+RunEndCallback = Callable[[str, str], None]
+"""Called with (workflow id, run id) from the workflow's thread when a run ends."""
+
 
 class RunHeadersInterceptor(temporalio.worker.Interceptor):
-    """Pass each run's start time and input to its activities in headers."""
+    """Pass each run's start time and input to its activities in headers.
+
+    Args:
+        on_run_end: called when a run this worker executes completes, fails, is
+            cancelled or continues as new (not when it is merely evicted from the
+            cache). It must be thread-safe and must not block.
+    """
+
+    def __init__(self, on_run_end: RunEndCallback | None = None) -> None:
+        self._inbound: type[_WorkflowInbound] = type(
+            "_WorkflowInbound",
+            (_WorkflowInbound,),
+            {"on_run_end": staticmethod(on_run_end or _ignore)},
+        )
 
     def intercept_activity(
         self, next: temporalio.worker.ActivityInboundInterceptor
@@ -37,7 +66,11 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
         self, input: temporalio.worker.WorkflowInterceptorClassInput
     ) -> type[temporalio.worker.WorkflowInboundInterceptor]:
         """Return the workflow interceptor that adds the run headers."""
-        return _WorkflowInbound
+        return self._inbound
+
+
+def _ignore(workflow_id: str, run_id: str) -> None:
+    """Do nothing when a run ends."""
 
 
 class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
@@ -67,6 +100,7 @@ class _WorkflowOutbound(temporalio.worker.WorkflowOutboundInterceptor):
 
 class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
     _outbound: _WorkflowOutbound
+    on_run_end: RunEndCallback = staticmethod(_ignore)
 
     def init(self, outbound: temporalio.worker.WorkflowOutboundInterceptor) -> None:
         self._outbound = _WorkflowOutbound(outbound)
@@ -80,4 +114,14 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
         if input.args:
             headers[ARGS_HEADER] = converter.to_payload(input.args[0])
         self._outbound.run_headers = headers
-        return await super().execute_workflow(input)
+        try:
+            result = await super().execute_workflow(input)
+        except _RUN_ENDING:
+            self._ended()
+            raise
+        self._ended()
+        return result
+
+    def _ended(self) -> None:
+        info = temporalio.workflow.info()
+        self.on_run_end(info.workflow_id, info.run_id)

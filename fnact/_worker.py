@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 from collections.abc import Callable, Sequence
@@ -22,9 +23,12 @@ from fnact._adapter import build_adapter
 from fnact._codec import data_converter
 from fnact._devserver import DevServer
 from fnact._interceptor import RunHeadersInterceptor
+from fnact._state import RunKey, StateStore
 from fnact.exceptions import WorkerConfigurationError
 
-__all__ = ["PASSTHROUGH_MODULES", "connect", "create_worker", "run_worker"]
+__all__ = ["PASSTHROUGH_MODULES", "Worker", "connect", "create_worker", "run_worker"]
+
+_log = logging.getLogger("fnact.worker")
 
 PASSTHROUGH_MODULES = ("fnact", "returns", "msgspec", "dependency_injector")
 """Modules fnact's workers pass through Temporal's workflow sandbox, together."""
@@ -71,7 +75,7 @@ def create_worker(
     activities: Sequence[Activity[Any, Any, Any] | Callable[..., Any]] = (),
     workflows: Sequence[type] = (),
     **options: Any,
-) -> temporalio.worker.Worker:
+) -> Worker:
     """Build a Temporal worker that runs fnact activities with ``container``.
 
     The worker uses fnact's msgspec converter, its run-headers interceptor, a
@@ -123,7 +127,10 @@ def create_worker(
                 f"create_worker: two activities are named {name!r}: {names[name]!r} and {item!r}"
             )
         names[name] = item
-    interceptors = [RunHeadersInterceptor(), *options.pop("interceptors", ())]
+    store_provider: Any = container.state_store
+    settings: Any = container.settings()
+    releaser = _RunReleaser(store_provider)
+    interceptors = [RunHeadersInterceptor(releaser), *options.pop("interceptors", ())]
     failure_types = [msgspec.ValidationError, *options.pop("workflow_failure_exception_types", ())]
     options.setdefault(
         "workflow_runner",
@@ -131,8 +138,11 @@ def create_worker(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
         ),
     )
-    return temporalio.worker.Worker(
+    return Worker(
         _with_fnact_converter(client),
+        store_provider=store_provider,
+        sweep_interval=min(max(settings.state_idle_expiry / 2, timedelta(seconds=1)), _MAX_SWEEP),
+        releaser=releaser,
         task_queue=task_queue,
         activities=built,
         workflows=list(workflows),
@@ -190,7 +200,6 @@ async def run_worker(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
             stack.callback(loop.remove_signal_handler, sig)
-        stack.push_async_callback(_close_store, container)
         async with worker:
             if on_ready is not None:
                 outcome = on_ready(client, server)
@@ -199,6 +208,74 @@ async def run_worker(
             await stop.wait()
 
 
-async def _close_store(container: containers.Container) -> None:
-    store: Any = container.state_store()
-    await store.aclose()
+_MAX_SWEEP = timedelta(seconds=60)
+
+
+class _RunReleaser:
+    """Release a run's state in this process when the run ends on this worker.
+
+    Called from the workflow's thread; hands the release to the worker's loop.
+    """
+
+    def __init__(self, store_provider: Callable[[], StateStore]) -> None:
+        self._store_provider = store_provider
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[bool]] = set()
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def __call__(self, workflow_id: str, run_id: str) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._release, RunKey(workflow_id, run_id))
+
+    def _release(self, key: RunKey) -> None:
+        task = asyncio.ensure_future(self._store_provider().release(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class Worker(temporalio.worker.Worker):
+    """A Temporal worker that also looks after fnact's run states.
+
+    While it runs it drops idle run states periodically, releases a run's state
+    when the run ends on this worker, and at shutdown closes every state it
+    still holds. `create_worker` builds it.
+    """
+
+    def __init__(
+        self,
+        client: temporalio.client.Client,
+        *,
+        store_provider: Callable[[], StateStore],
+        sweep_interval: timedelta,
+        releaser: _RunReleaser,
+        **options: Any,
+    ) -> None:
+        super().__init__(client, **options)
+        self._fnact_store = store_provider
+        self._fnact_sweep = sweep_interval.total_seconds()
+        self._fnact_releaser = releaser
+
+    async def run(self) -> None:
+        """Run the worker (see `temporalio.worker.Worker.run`) and fnact's housekeeping."""
+        self._fnact_releaser.bind(asyncio.get_running_loop())
+        sweeper = asyncio.create_task(self._sweep_forever())
+        try:
+            await super().run()
+        finally:
+            sweeper.cancel()
+            await self._fnact_releaser.drain()
+            await self._fnact_store().aclose()
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._fnact_sweep)
+            try:
+                await self._fnact_store().sweep()
+            except Exception:
+                _log.exception("sweeping idle run states failed")

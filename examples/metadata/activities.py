@@ -42,6 +42,8 @@ async def list_tables(ctx: Ctx, args: ListTables) -> Result[list[str], DatabaseM
     tables = catalog.tables(include_views=ctx.state.workflow_args.include_views)
     ctx.logger.info("listed tables", count=len(tables))
     return Success([t for t in tables if t.startswith(args.name_prefix)])
+
+
 # --8<-- [end:list_tables]
 
 

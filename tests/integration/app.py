@@ -155,7 +155,48 @@ async def echo(ctx: fnact.ActivityContext, step: Step) -> Result[Step, NotFound]
     return Success(step)
 
 
-ACTIVITIES = [multiply, lookup, wait_forever, echo]
+@fnact.activity(start_to_close_timeout=timedelta(seconds=1))
+async def oversleep(
+    ctx: StateCtx, step: Step, journal: Journal = Provide[Container.journal]
+) -> Result[int, NotFound]:
+    """Sleep past the start-to-close timeout without heartbeating."""
+    journal.calls.append(("oversleep", ctx.info.attempt))
+    await asyncio.sleep(2)
+    return Success(step.value)
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20))
+async def advance_clock(
+    ctx: StateCtx, step: Step, clock: fnact.FakeClock = Provide[Container.clock]
+) -> Result[int, NotFound]:
+    """Move the (fake) clock forward by ``step.value`` minutes."""
+    clock.advance(timedelta(minutes=step.value))
+    return Success(step.value)
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=20), heartbeat_timeout=timedelta(seconds=2)
+)
+async def heartbeat_for(
+    ctx: StateCtx, step: Step, journal: Journal = Provide[Container.journal]
+) -> Result[int, NotFound]:
+    """Heartbeat for ``step.value`` tenths of a second, then succeed."""
+    journal.calls.append(("heartbeat_for", ctx.info.attempt))
+    for _ in range(step.value):
+        ctx.heartbeat(message="working")
+        await asyncio.sleep(0.1)
+    return Success(ctx.info.attempt)
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20))
+async def run_value(ctx: StateCtx, step: Step) -> Result[list[int], NotFound]:
+    """Return the activity's input and the run's workflow-args value."""
+    return Success([step.value, ctx.state.workflow_args.value])
+
+
+ACTIVITIES = [
+    multiply, lookup, wait_forever, echo, oversleep, advance_clock, heartbeat_for, run_value
+]  # fmt: skip
 BY_NAME: dict[str, Any] = {a.name: a for a in ACTIVITIES}
 
 
@@ -170,30 +211,53 @@ class Scenario:
             maximum_interval=timedelta(milliseconds=10),
             maximum_attempts=args.attempts,
         )
-        name, _, mode = args.scenario.partition(":")
-        fail_until = int(mode) if mode.isdigit() else 0
-        try:
-            result = await fnact.workflow.execute_activity(
-                BY_NAME[name],
-                Step(args.value, fail_until),
-                retry_policy=retry,
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            )
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, CancelledError):
-                raise
-            return Outcome(
-                kind="exception",
-                error_type=type(cause).__name__,
-                error=str(cause),
-            )
-        match result:
-            case Success(value):
-                return Outcome(kind="success", value=value)
-            case Failure(error):
+        outcome = Outcome(kind="empty")
+        for step in args.scenario.split(","):
+            name, _, mode = step.partition(":")
+            fail_until = int(mode) if mode.isdigit() else 0
+            try:
+                result = await fnact.workflow.execute_activity(
+                    BY_NAME[name],
+                    Step(args.value, fail_until),
+                    retry_policy=retry,
+                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                )
+            except ActivityError as err:
+                cause = err.cause
+                if isinstance(cause, CancelledError):
+                    raise
+                return Outcome(kind="exception", error_type=type(cause).__name__, error=str(cause))
+            if isinstance(result, Failure):
+                error = result.failure()
                 return Outcome(kind="failure", error_type=type(error).__name__, error=error)
-        raise ApplicationError("unreachable")
+            outcome = Outcome(kind="success", value=result.unwrap())
+        return outcome
+
+
+@workflow.defn
+class Chain:
+    """Call ``run_value`` ``args.attempts`` times, each with a different input."""
+
+    @workflow.run
+    async def run(self, args: RunArgs) -> list[list[int]]:
+        seen = []
+        for n in range(args.attempts):
+            result = await fnact.workflow.execute_activity(run_value, Step(n))
+            seen.append(result.unwrap())
+        return seen
+
+
+@workflow.defn
+class Continuing:
+    """Run ``run_value`` and continue as new with value + 1, until value reaches attempts."""
+
+    @workflow.run
+    async def run(self, args: RunArgs) -> list[int]:
+        result = await fnact.workflow.execute_activity(run_value, Step(args.value))
+        seen = result.unwrap()
+        if args.value + 1 < args.attempts:
+            workflow.continue_as_new(RunArgs(args.scenario, args.value + 1, args.attempts))
+        return seen
 
 
 @workflow.defn

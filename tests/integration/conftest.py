@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 import temporalio.client
+from dependency_injector import providers
 
 import fnact
 from tests.integration.app import (
     ACTIVITIES,
+    Chain,
     Container,
+    Continuing,
     Journal,
     Outcome,
     RawCall,
@@ -22,12 +26,15 @@ from tests.integration.app import (
 )
 
 pytestmark = pytest.mark.integration
+WORKFLOWS = [Scenario, Strict, RawCall, Chain, Continuing]
 
 
 @pytest.fixture
 def container() -> Container:
-    """Return a fresh container for one test."""
-    return Container()
+    """Return a fresh container for one test, with a fake clock tests can drive."""
+    container = Container()
+    container.clock.override(providers.Object(fnact.FakeClock()))
+    return container
 
 
 @pytest.fixture
@@ -38,17 +45,32 @@ def journal(container: Container) -> Journal:
 
 
 @pytest.fixture
+def store(container: Container) -> fnact.InMemoryStateStore:
+    """Return the container's run state store."""
+    store: fnact.InMemoryStateStore = container.state_store()
+    return store
+
+
+def start_worker(
+    client: temporalio.client.Client, queue: str, container: Container, **options: Any
+) -> fnact.Worker:
+    """Build a worker of the whole test app."""
+    return fnact.create_worker(
+        client,
+        task_queue=queue,
+        container=container,
+        activities=ACTIVITIES,
+        workflows=WORKFLOWS,
+        **options,
+    )
+
+
+@pytest.fixture
 async def worker(
     client: temporalio.client.Client, container: Container, fnact_task_queue: str
 ) -> AsyncIterator[str]:
     """Run the test app's worker on a fresh task queue; yield the queue."""
-    async with fnact.create_worker(
-        client,
-        task_queue=fnact_task_queue,
-        container=container,
-        activities=ACTIVITIES,
-        workflows=[Scenario, Strict, RawCall],
-    ):
+    async with start_worker(client, fnact_task_queue, container):
         yield fnact_task_queue
 
 
@@ -69,3 +91,25 @@ def play(client: temporalio.client.Client, worker: str) -> Play:
         )
 
     return run
+
+
+async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until ``check()`` is true; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within}s: {check}")
+        await asyncio.sleep(0.02)
+
+
+def counts(store: fnact.InMemoryStateStore) -> dict[str, int]:
+    """Return the store's lifecycle counters as a dict."""
+    s = store.stats
+    return {
+        "builds": s.builds,
+        "refreshes": s.refreshes,
+        "releases": s.releases,
+        "closes": s.closes,
+        "live": len(store),
+    }

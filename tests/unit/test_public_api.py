@@ -17,9 +17,9 @@ def test_all_is_pinned_and_sorted() -> None:
     assert set(fnact.__all__) == {
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
         "DevServer", "FakeClock", "Fault", "Heartbeat", "InMemoryStateStore", "JSONFormatter",
-        "RunKey", "RunState", "Settings", "StateStats", "StateStore", "SystemClock", "activity",
-        "build_output_path", "connect", "create_worker", "data_converter", "get_workflow_id",
-        "get_workflow_run_id", "run_worker",
+        "RunKey", "RunState", "Settings", "StateStats", "StateStore", "SystemClock", "Worker",
+        "activity", "build_output_path", "connect", "create_worker", "data_converter",
+        "get_workflow_id", "get_workflow_run_id", "run_worker",
     }  # fmt: skip
     for name in fnact.__all__:
         assert getattr(fnact, name) is not None
