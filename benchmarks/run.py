@@ -53,6 +53,7 @@ ADDED_COST_GOAL_US = 5.0
 DEFAULT_RATIO_GOAL = 25.0
 PYDANTIC_RATIO_GOAL = 3.0
 STATE_ACCESS_GOAL_US = 1.0
+STATE_MEMORY_GOAL_B = 1024.0
 
 MSGSPEC = fnact.data_converter.payload_converter
 DEFAULT = temporalio.converter.DataConverter.default.payload_converter
@@ -479,6 +480,42 @@ def bench_state_access() -> Target:
     )
 
 
+async def bench_state_memory() -> Target:
+    """Measure the store's memory per live run with 10,000 runs holding a state.
+
+    The handler and workflow arguments are small objects, so the figure is the
+    store's own bookkeeping per run (key, state record, LRU links).
+
+    Returns:
+        The ``state-memory`` target, in bytes per live run.
+    """
+    import tracemalloc
+
+    runs = 10_000
+    store = fnact.InMemoryStateStore(clock=fnact.FakeClock(), max_runs=runs)
+    keys = [fnact.RunKey(f"workflow-{n:05d}", f"run-{n:05d}") for n in range(runs)]
+
+    async def build() -> tuple[object, object]:
+        return None, None
+
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for key in keys:
+        await store.get(key, build)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    if len(store) != runs:
+        raise AssertionError(f"expected {runs} live runs, found {len(store)}")
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    per_run = grown / runs
+    print(
+        f"state-memory: {runs:,} live runs hold {grown / 1024 / 1024:.2f} MiB ({per_run:.0f} B/run)"
+    )
+    return Target(
+        "state-memory", per_run, STATE_MEMORY_GOAL_B, "B/run", higher_is_better=False, digits=0
+    )
+
+
 # --- entry point ---------------------------------------------------------------------------------
 
 
@@ -491,7 +528,8 @@ async def main() -> list[Target]:
     added = await bench_added_cost()
     vs_default, vs_pydantic = bench_converters()
     state = bench_state_access()
-    return [added, vs_default, vs_pydantic, state]
+    memory = await bench_state_memory()
+    return [added, vs_default, vs_pydantic, state, memory]
 
 
 def cli() -> int:

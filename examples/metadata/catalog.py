@@ -8,6 +8,7 @@ from pathlib import Path
 from examples.metadata.models import Column, ExtractArgs
 
 
+# --8<-- [start:handler]
 class Catalog:
     """Reads table and column metadata from one SQLite database file."""
 
@@ -21,6 +22,8 @@ class Catalog:
         """Open the run's database; ``None`` when the file does not exist."""
         path = Path(workflow_args.database)
         return cls(path) if path.is_file() else None
+
+    # --8<-- [end:handler]
 
     def tables(self, *, include_views: bool) -> list[str]:
         """Return the names of the user tables (and views), sorted."""
@@ -43,7 +46,10 @@ class Catalog:
             for _cid, name, kind, notnull, _default, pk in rows
         ]
 
+    # --8<-- [start:close]
     def close(self) -> None:
         """Close the connection (fnact calls this when the run's state is released)."""
         self._conn.close()
         self.closed = True
+
+    # --8<-- [end:close]

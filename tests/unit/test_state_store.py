@@ -221,3 +221,27 @@ def test_invalid_bounds_are_rejected(clock: fnact.FakeClock) -> None:
         fnact.InMemoryStateStore(clock=clock, ttl=timedelta(0))
     with pytest.raises(ValueError, match="max_runs"):
         fnact.InMemoryStateStore(clock=clock, max_runs=0)
+
+
+async def test_ten_thousand_live_runs_memory_is_reported(
+    clock: fnact.FakeClock, record_property: Any
+) -> None:
+    """The store's own memory for 10,000 live runs is measured and stays a few hundred KB/MB."""
+    import tracemalloc
+
+    store = fnact.InMemoryStateStore(clock=clock, max_runs=10_000)
+    keys = [fnact.RunKey(f"wf-{n}", "run") for n in range(10_000)]
+
+    async def build() -> tuple[Any, Any]:
+        return None, None
+
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for key in keys:
+        await store.get(key, build)
+    grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    tracemalloc.stop()
+    record_property("state_store_bytes_10k_runs", grown)
+    print(f"state store: 10,000 live runs use {grown / 1024:.0f} KiB ({grown / 10_000:.0f} B/run)")
+    assert len(store) == 10_000
+    assert grown / 10_000 < 2048, "bookkeeping per run should stay well under 2 KiB"
