@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -70,6 +71,7 @@ class DevServer:
         self.ui = ui
         self.ui_port = (ui_port or _free_port(ip)) if ui else None
         self.namespace = namespace
+        self.http_port = _free_port(ip)
         self._executable = Path(executable) if executable else None
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -101,6 +103,7 @@ class DevServer:
             str(executable), "server", "start-dev",
             "--ip", self.ip, "--port", str(self.port),
             "--namespace", self.namespace, "--log-level", "error",
+            "--http-port", str(self.http_port),
             "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
         ]  # fmt: skip
         args += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
@@ -116,16 +119,23 @@ class DevServer:
                 raise DevServerError(
                     f"the Temporal dev server exited with code {self._process.returncode}: {output}"
                 )
-            try:
-                with socket.create_connection((self.ip, self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
+            if self._ready():
+                return self
+            time.sleep(0.05)
         self.stop()
         raise DevServerError(
             f"the Temporal dev server did not accept connections on {self.address} "
             f"within {self._startup_timeout:g}s"
         )
+
+    def _ready(self) -> bool:
+        """Whether the frontend serves the namespace (an open port is not enough)."""
+        url = f"http://{self.ip}:{self.http_port}/api/v1/namespaces/{self.namespace}"
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return bool(response.status == 200)
+        except (OSError, ValueError):
+            return False
 
     def stop(self) -> None:
         """Stop the server (idempotent)."""
