@@ -6,7 +6,7 @@ from fnact._codec import data_converter
 from fnact._container import Container, Settings
 from fnact._context import ActivityContext
 from fnact._devserver import DevServer
-from fnact._heartbeat import Heartbeat
+from fnact._heartbeat import Heartbeat, Heartbeater, auto_heartbeater
 from fnact._logging import BoundLogger, JSONFormatter
 from fnact._outcome import Fault
 from fnact._paths import build_output_path
@@ -25,6 +25,7 @@ __all__ = [
     "FakeClock",
     "Fault",
     "Heartbeat",
+    "Heartbeater",
     "InMemoryStateStore",
     "JSONFormatter",
     "RunKey",
@@ -35,6 +36,7 @@ __all__ = [
     "SystemClock",
     "Worker",
     "activity",
+    "auto_heartbeater",
     "build_output_path",
     "connect",
     "create_worker",

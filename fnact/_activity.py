@@ -88,6 +88,12 @@ class ActivityDefinition:
     handler_type: Any
     workflow_args_type: Any
     uses_state: bool
+    auto_heartbeat: bool | None = None
+    """Beat automatically: ``None`` means whenever the attempt has a heartbeat timeout."""
+    stall_timeout: timedelta | None = None
+    """Stop auto beats after this long without progress, so Temporal retries the attempt."""
+    checkpoint_type: Any = None
+    """The type of the activity's checkpoints, checked when a retry starts."""
 
     @property
     def qualname(self) -> str:
@@ -149,6 +155,9 @@ def activity(
     schedule_to_close_timeout: timedelta | None = None,
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
+    auto_heartbeat: bool | None = None,
+    stall_timeout: timedelta | None = None,
+    checkpoint: type[Any] | None = None,
 ) -> Callable[[_Fn[P, R, E]], Activity[P, R, E]]: ...
 
 
@@ -161,6 +170,9 @@ def activity(
     schedule_to_close_timeout: timedelta | None = None,
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
+    auto_heartbeat: bool | None = None,
+    stall_timeout: timedelta | None = None,
+    checkpoint: type[Any] | None = None,
 ) -> Activity[P, R, E] | Callable[[_Fn[P, R, E]], Activity[P, R, E]]:
     """Turn ``async def f(ctx, args, *deps) -> Result[R, E]`` into an fnact activity.
 
@@ -175,6 +187,14 @@ def activity(
         schedule_to_close_timeout: default for each call from a workflow.
         heartbeat_timeout: default for each call from a workflow.
         retry_policy: default for each call from a workflow.
+        auto_heartbeat: beat while the body runs so Temporal detects a dead worker
+            and delivers cancellation; by default on whenever the attempt has a
+            heartbeat timeout.
+        stall_timeout: stop auto beats after this long without ``ctx.heartbeat``
+            or ``ctx.checkpoint``, so Temporal's heartbeat timeout retries a stuck
+            attempt (a warning is logged); ``None`` never stops.
+        checkpoint: the msgspec Struct type of ``ctx.checkpoint`` values; a retry
+            whose recorded checkpoint no longer decodes fails at once, non-retryable.
 
     Raises:
         ActivityDefinitionError: the function's signature is wrong; the message
@@ -196,9 +216,17 @@ def activity(
         retry_policy=retry_policy,
     )
     _check_options(options, name)
+    if stall_timeout is not None and stall_timeout <= timedelta(0):
+        raise ActivityDefinitionError("fnact.activity: stall_timeout must be positive")
 
     def decorate(function: _Fn[P, R, E]) -> Activity[P, R, E]:
-        return Activity(_define(function, name, options))
+        definition = dataclasses.replace(
+            _define(function, name, options),
+            auto_heartbeat=auto_heartbeat,
+            stall_timeout=stall_timeout,
+            checkpoint_type=checkpoint,
+        )
+        return Activity(definition)
 
     return decorate if fn is None else decorate(fn)
 

@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 from fnact._activity import ActivityDefinition, Dependency
 from fnact._codec import data_converter, decoder_for
 from fnact._context import ActivityContext
+from fnact._heartbeat import Heartbeater, decode_checkpoint, run_with_heartbeats, send_interval
 from fnact._outcome import error_from_failure
 from fnact._runinfo import current_headers
 from fnact._state import RunKey, StateStore
@@ -150,18 +151,49 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             handler = await handler
         return handler, workflow_args
 
-    async def call(ctx: ActivityContext[Any, Any], args: Any, kwargs: dict[str, Any]) -> Any:
+    auto_option = definition.auto_heartbeat
+    stall = definition.stall_timeout.total_seconds() if definition.stall_timeout else None
+    checkpoint_type = definition.checkpoint_type
+    watches_heartbeats = auto_option is not False or checkpoint_type is not None
+
+    def heartbeater_for(info: temporalio.activity.Info) -> Heartbeater | None:
+        """Check the checkpoint and return the auto-heartbeater, when the attempt needs them."""
+        if checkpoint_type is not None and info.attempt > 1:
+            decode_checkpoint(info.heartbeat_details, checkpoint_type)
+        if auto_option is False or (auto_option is None and info.heartbeat_timeout is None):
+            return None
+        return Heartbeater(
+            interval=send_interval(info.heartbeat_timeout), stall_timeout=stall, name=name
+        )
+
+    async def call(
+        ctx: ActivityContext[Any, Any],
+        args: Any,
+        kwargs: dict[str, Any],
+        heartbeater: Heartbeater | None,
+    ) -> Any:
         try:
-            result = await fn(ctx, args, **kwargs)
+            if heartbeater is None:
+                result = await fn(ctx, args, **kwargs)
+            else:
+                result = await run_with_heartbeats(fn(ctx, args, **kwargs), heartbeater, auto=True)
         except asyncio.CancelledError:
+            ctx._flush()
             await _release(store_provider(), ctx.info)
             raise
         except BaseException as exc:
+            ctx._flush()
             info = ctx.info
             if _is_final_attempt(exc, info):
                 await _release(store_provider(), info)
             raise
         if isinstance(result, Success):
+            if temporalio.activity.is_worker_shutdown() and temporalio.activity.is_cancelled():
+                # The body swallowed the shutdown's cancellation: its value may be partial.
+                raise ApplicationError(
+                    f"activity {name!r} was interrupted by a worker shutdown; retrying",
+                    type="WorkerShutdown",
+                )
             return result.unwrap()
         if isinstance(result, Failure):
             await _release(store_provider(), ctx.info)
@@ -192,18 +224,31 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 value = await value
             kwargs[dep_name] = value
         settings = settings_provider()
-        if not definition.uses_state:
+        if not (definition.uses_state or watches_heartbeats):
             ctx: ActivityContext[Any, Any] = ActivityContext(
                 output_root=settings.output_root, logger=logger_provider()
             )
-            return await call(ctx, args, kwargs)
+            return await call(ctx, args, kwargs, None)
         info = temporalio.activity.info()
+        heartbeater = heartbeater_for(info)
+        if not definition.uses_state:
+            ctx = ActivityContext(
+                info=info,
+                output_root=settings.output_root,
+                logger=logger_provider(),
+                heartbeat=heartbeater,
+            )
+            return await call(ctx, args, kwargs, heartbeater)
         key = RunKey(info.workflow_id or "", info.workflow_run_id or "")
         async with store_provider().lease(key, build_state) as state:
             ctx = ActivityContext(
-                info=info, state=state, output_root=settings.output_root, logger=logger_provider()
+                info=info,
+                state=state,
+                output_root=settings.output_root,
+                logger=logger_provider(),
+                heartbeat=heartbeater,
             )
-            return await call(ctx, args, kwargs)
+            return await call(ctx, args, kwargs, heartbeater)
 
     run_activity.__name__ = fn.__name__
     run_activity.__qualname__ = fn.__qualname__

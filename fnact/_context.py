@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic
+from typing import Any, Generic, ParamSpec
 
 import temporalio.activity
 from typing_extensions import TypeVar
 
-from fnact._heartbeat import Heartbeat, HeartbeatSink, temporal_sink
+from fnact._heartbeat import (
+    Heartbeater,
+    HeartbeatSink,
+    current_heartbeater,
+    decode_checkpoint,
+    send_interval,
+)
 from fnact._logging import BoundLogger
 from fnact._paths import atomic_write, format_output_path, output_file, run_start_time
 from fnact._runinfo import require_info
@@ -23,6 +30,9 @@ __all__ = ["ActivityContext"]
 # Defaults let a stateless activity write plain `ActivityContext` under mypy --strict.
 H = TypeVar("H", default=None)
 W = TypeVar("W", default=None)
+C = TypeVar("C")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 _activity_logger = logging.getLogger("fnact.activity")
 
@@ -47,13 +57,13 @@ class ActivityContext(Generic[H, W]):
 
     __slots__ = (
         "_cancelled",
+        "_heartbeater",
         "_info",
         "_logger",
         "_logger_base",
         "_output_path",
         "_output_root",
         "_run_started",
-        "_sink",
         "_state",
     )
 
@@ -64,7 +74,7 @@ class ActivityContext(Generic[H, W]):
         state: RunState[H, W] | None = None,
         output_root: str | Path = ".",
         logger: logging.Logger | None = None,
-        heartbeat: HeartbeatSink | None = None,
+        heartbeat: HeartbeatSink | Heartbeater | None = None,
         cancelled: asyncio.Event | None = None,
         run_started: datetime | None = None,
     ) -> None:
@@ -75,7 +85,8 @@ class ActivityContext(Generic[H, W]):
             state: the run's state, for activities that declare one.
             output_root: the folder the run's output path is under.
             logger: the standard library logger records go to.
-            heartbeat: where heartbeats go; Temporal's heartbeat when omitted.
+            heartbeat: a `Heartbeater`, or a function receiving every heartbeat
+                unthrottled (handy in tests); Temporal's heartbeat, throttled, when omitted.
             cancelled: an event that signals cancellation; Temporal's when omitted.
             run_started: the run's start time; read from the activity's headers when omitted.
         """
@@ -84,7 +95,9 @@ class ActivityContext(Generic[H, W]):
         self._output_root = output_root  # converted when first used: Path() costs ~1 µs
         self._logger_base = logger or _activity_logger
         self._logger: BoundLogger | None = None
-        self._sink = heartbeat or temporal_sink
+        self._heartbeater: Heartbeater | None = (
+            Heartbeater(interval=0.0, sink=heartbeat) if callable(heartbeat) else heartbeat
+        )
         self._cancelled = cancelled
         self._run_started = run_started
         self._output_path: Path | None = None
@@ -154,9 +167,55 @@ class ActivityContext(Generic[H, W]):
         target = output_file(self.output_path, relative)
         return atomic_write(target, data.encode() if isinstance(data, str) else data)
 
+    @property
+    def heartbeater(self) -> Heartbeater:
+        """The attempt's heartbeater (built on first use)."""
+        if self._heartbeater is None:
+            self._heartbeater = current_heartbeater() or Heartbeater(
+                interval=send_interval(self.info.heartbeat_timeout), name=self.info.activity_type
+            )
+        return self._heartbeater
+
     def heartbeat(self, *, progress: float | None = None, message: str | None = None) -> None:
-        """Report that the activity is alive, with optional progress and message."""
-        self._sink(Heartbeat(progress=progress, message=message))
+        """Report progress: cheap to call often, sent to Temporal at most once per interval.
+
+        The newest details always reach Temporal before the heartbeat deadline,
+        and once more if the attempt fails or is cancelled. Safe to call from a
+        thread started by `run_blocking`.
+        """
+        self.heartbeater.record(progress, message)
+
+    def checkpoint(self, value: object) -> None:
+        """Record a checkpoint (a msgspec Struct) a retry can resume from.
+
+        The checkpoint travels in the heartbeat details; the next attempt reads
+        it with `last_checkpoint`. Like `heartbeat`, it is throttled.
+        """
+        if value is None:
+            raise ValueError("ActivityContext.checkpoint: value must not be None")
+        self.heartbeater.record(None, None, value)
+
+    def last_checkpoint(self, checkpoint_type: type[C]) -> C | None:
+        """Return the newest checkpoint an earlier attempt got to the server, or ``None``.
+
+        Raises:
+            ApplicationError: non-retryable, naming ``checkpoint_type``, when the
+                recorded checkpoint no longer decodes as that type.
+        """
+        return decode_checkpoint(self.info.heartbeat_details, checkpoint_type)
+
+    async def run_blocking(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run blocking ``fn`` in a thread while the event loop keeps heartbeating.
+
+        A blocked event loop stops every heartbeat on it, for every activity of
+        the worker; run blocking calls here instead. ``fn`` may call
+        `heartbeat` and `checkpoint`.
+        """
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def _flush(self) -> None:
+        if self._heartbeater is not None:
+            self._heartbeater.flush()
 
     @property
     def is_cancelled(self) -> bool:

@@ -1,28 +1,319 @@
-"""Heartbeats with typed progress details."""
+"""Heartbeats: typed progress and checkpoints, throttled, with an auto-heartbeater.
+
+`activity.heartbeat()` costs tens of microseconds of worker CPU per call. A
+`Heartbeater` records the newest progress and checkpoint on every call (well
+under a microsecond) and sends them at most once per interval, always before the
+heartbeat deadline, and once more when the attempt fails or is cancelled.
+
+The auto-heartbeater beats for an activity whose body does not, so Temporal can
+detect a dead worker and deliver cancellation. It stops beating when the body has
+reported no progress for the stall timeout, so a stuck coroutine is retried
+through Temporal's heartbeat timeout instead of being kept alive forever.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, ParamSpec, TypeVar, overload
 
 import msgspec
 import temporalio.activity
+from temporalio.exceptions import ApplicationError
 
-__all__ = ["Heartbeat", "HeartbeatSink", "temporal_sink"]
+from fnact._codec import decoder_for
+
+__all__ = [
+    "Heartbeat",
+    "Heartbeater",
+    "HeartbeatSink",
+    "auto_heartbeater",
+    "current_heartbeater",
+    "decode_checkpoint",
+    "send_interval",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_log = logging.getLogger("fnact.heartbeat")
+_encoder = msgspec.json.Encoder()
 
 
-class Heartbeat(msgspec.Struct, frozen=True, omit_defaults=True):
-    """The details fnact sends with a heartbeat: progress and a message."""
+class Heartbeat(msgspec.Struct, omit_defaults=True):
+    """The details fnact sends with each heartbeat."""
 
     progress: float | None = None
-    """Progress reported by the activity, in whatever unit it chooses (often percent)."""
+    """Progress reported by the activity, in a unit it chooses (often percent)."""
     message: str | None = None
     """A short human-readable note about what the activity is doing."""
+    checkpoint: Any = None
+    """The newest checkpoint (a msgspec Struct), kept in every later heartbeat."""
 
 
 HeartbeatSink = Callable[[Heartbeat], None]
-"""Where an `ActivityContext` sends heartbeats."""
+"""Where heartbeats go: Temporal's ``activity.heartbeat`` in a worker."""
 
 
-def temporal_sink(beat: Heartbeat) -> None:
-    """Send ``beat`` to Temporal as the running activity's heartbeat details."""
+def _temporal_sink(beat: Heartbeat) -> None:
     temporalio.activity.heartbeat(beat)
+
+
+def send_interval(heartbeat_timeout: timedelta | None) -> float:
+    """Return how often (seconds) to send heartbeats for ``heartbeat_timeout``.
+
+    A third of the timeout leaves room for two missed sends before the deadline;
+    with no timeout, once a second is enough to learn of cancellation.
+
+    >>> send_interval(timedelta(seconds=30))
+    10.0
+    >>> send_interval(None)
+    1.0
+    """
+    if heartbeat_timeout is None:
+        return 1.0
+    return max(heartbeat_timeout.total_seconds() / 3, 0.01)
+
+
+_current: contextvars.ContextVar[Heartbeater | None] = contextvars.ContextVar(
+    "fnact_heartbeater", default=None
+)
+
+
+def current_heartbeater() -> Heartbeater | None:
+    """Return the heartbeater of the running attempt, if fnact manages one."""
+    return _current.get()
+
+
+class Heartbeater:
+    """Records the newest heartbeat details and sends them, throttled.
+
+    Args:
+        interval: send at most once per this many seconds.
+        sink: where heartbeats go.
+        stall_timeout: stop auto beats after this long without progress (``None``: never).
+        name: the activity's name, for the stall log.
+    """
+
+    __slots__ = (
+        "_dirty",
+        "_flush_handle",
+        "_last_progress",
+        "_last_sent",
+        "_loop",
+        "_sink",
+        "_stalled",
+        "_thread",
+        "checkpoint",
+        "interval",
+        "message",
+        "name",
+        "progress",
+        "sent",
+        "stall_timeout",
+    )
+
+    def __init__(
+        self,
+        *,
+        interval: float,
+        sink: HeartbeatSink | None = None,
+        stall_timeout: float | None = None,
+        name: str = "activity",
+    ) -> None:
+        self.interval = interval
+        self.stall_timeout = stall_timeout
+        self.name = name
+        self.progress: float | None = None
+        self.message: str | None = None
+        self.checkpoint: Any = None
+        self.sent = 0
+        self._sink = sink or _temporal_sink
+        self._dirty = False
+        self._last_sent = float("-inf")
+        self._last_progress = time.monotonic()
+        self._stalled = False
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.get_ident()
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+
+    def record(self, progress: float | None, message: str | None, checkpoint: Any = None) -> None:
+        """Record progress (and a checkpoint); send now or before the next deadline."""
+        if threading.get_ident() != self._thread and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.record, progress, message, checkpoint)
+            return
+        now = time.monotonic()
+        if progress is not None:
+            self.progress = progress
+        if message is not None:
+            self.message = message
+        if checkpoint is not None:
+            self.checkpoint = checkpoint
+        self._dirty = True
+        self._last_progress = now
+        self._stalled = False
+        if now - self._last_sent >= self.interval:
+            self.flush()
+        elif self._flush_handle is None and self._loop is not None:
+            self._flush_handle = self._loop.call_at(
+                self._loop.time() + self.interval - (now - self._last_sent), self._timed_flush
+            )
+
+    def flush(self) -> None:
+        """Send the newest details now if any were recorded since the last send."""
+        if self._dirty:
+            self._send()
+
+    def beat(self) -> None:
+        """Send the newest details now, whether or not anything changed."""
+        self._send()
+
+    @property
+    def stalled(self) -> bool:
+        """Whether no progress was reported for longer than the stall timeout."""
+        if self.stall_timeout is None:
+            return False
+        return time.monotonic() - self._last_progress > self.stall_timeout
+
+    async def run_auto(self) -> None:
+        """Beat every interval until cancelled; stop beating while stalled."""
+        while True:
+            await asyncio.sleep(self.interval)
+            if self.stalled:
+                if not self._stalled:
+                    self._stalled = True
+                    _log.warning(
+                        "activity %s stalled: no progress for %.1fs; auto-heartbeat stopped "
+                        "so Temporal's heartbeat timeout retries it",
+                        self.name,
+                        self.stall_timeout,
+                    )
+                continue
+            self.beat()
+
+    def close(self) -> None:
+        """Cancel a pending timed flush."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+
+    def _timed_flush(self) -> None:
+        self._flush_handle = None
+        self.flush()
+
+    def _send(self) -> None:
+        self._dirty = False
+        self._last_sent = time.monotonic()
+        self.sent += 1
+        self._sink(Heartbeat(self.progress, self.message, self.checkpoint))
+
+
+def decode_checkpoint(details: Any, checkpoint_type: type[T]) -> T | None:
+    """Decode the checkpoint in an earlier attempt's heartbeat details.
+
+    Raises:
+        ApplicationError: non-retryable, when the checkpoint no longer decodes as
+            ``checkpoint_type`` (for example after the type changed in a deploy).
+    """
+    if not details:
+        return None
+    last = details[0]
+    raw = last.get("checkpoint") if isinstance(last, dict) else None
+    if raw is None:
+        return None
+    try:
+        value: T = decoder_for(checkpoint_type).decode(_encoder.encode(raw))
+    except msgspec.ValidationError as exc:
+        raise ApplicationError(
+            f"the last checkpoint does not decode as {checkpoint_type.__qualname__}: {exc}; "
+            "was the checkpoint type changed while this activity was retrying?",
+            type="CheckpointDecodeError",
+            non_retryable=True,
+        ) from None
+    return value
+
+
+async def run_with_heartbeats(body: Awaitable[T], heartbeater: Heartbeater, *, auto: bool) -> T:
+    """Await ``body`` with ``heartbeater`` current, auto-beating when asked.
+
+    The newest details are flushed once more when ``body`` raises or is
+    cancelled, so a retry resumes from the latest checkpoint.
+    """
+    token = _current.set(heartbeater)
+    beats = asyncio.create_task(heartbeater.run_auto()) if auto else None
+    try:
+        return await body
+    except BaseException:
+        heartbeater.flush()
+        raise
+    finally:
+        heartbeater.close()
+        if beats is not None:
+            beats.cancel()
+        _current.reset(token)
+
+
+@overload
+def auto_heartbeater(fn: Callable[P, Awaitable[T]], /) -> Callable[P, Awaitable[T]]: ...
+
+
+@overload
+def auto_heartbeater(
+    *, stall_timeout: timedelta | None = None
+) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]: ...
+
+
+def auto_heartbeater(
+    fn: Callable[P, Awaitable[T]] | None = None,
+    /,
+    *,
+    stall_timeout: timedelta | None = None,
+) -> Any:
+    """Heartbeat for an async activity while it runs, including plain Temporal activities.
+
+    Beats every third of the activity's heartbeat timeout (once a second when it
+    has none), stops when the activity returns, raises or is cancelled, and stops
+    beating once no progress was reported for ``stall_timeout``. Progress counts
+    when reported through an `ActivityContext` (``ctx.heartbeat``,
+    ``ctx.checkpoint``); in a plain activity, ``fnact.ActivityContext()`` gives one.
+
+    Example:
+        ```python
+        @activity.defn
+        @fnact.auto_heartbeater
+        async def export(job: Job) -> int: ...
+        ```
+    """
+
+    def decorate(function: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        if not inspect.iscoroutinefunction(function):
+            raise TypeError(
+                f"auto_heartbeater: {function.__qualname__} must be an `async def` function"
+            )
+
+        @functools.wraps(function)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            info = temporalio.activity.info()
+            heartbeater = Heartbeater(
+                interval=send_interval(info.heartbeat_timeout),
+                stall_timeout=stall_timeout.total_seconds() if stall_timeout else None,
+                name=info.activity_type,
+            )
+            return await run_with_heartbeats(function(*args, **kwargs), heartbeater, auto=True)
+
+        # Temporal reads argument types through the signature: keep the function's own.
+        wrapper.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate if fn is None else decorate(fn)

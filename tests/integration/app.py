@@ -6,6 +6,7 @@ The workflow sandbox re-imports this module, so it holds no test code.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ import msgspec
 from dependency_injector import providers
 from dependency_injector.wiring import Provide
 from returns.result import Failure, Result, Success
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
@@ -89,9 +90,15 @@ class Journal:
         return built
 
 
-class Container(fnact.Container):
-    """The integration tests' container; tests override ``journal``."""
+def progress_file() -> str | None:
+    """Return the file a counting activity appends progress to (set by the crash test)."""
+    return os.environ.get("FNACT_TEST_PROGRESS")
 
+
+class Container(fnact.Container):
+    """The integration tests' container; each test gets a fresh one."""
+
+    progress = providers.Callable(progress_file)
     journal = providers.Singleton(Journal)
     handler = providers.Callable(
         lambda journal, workflow_args: journal.handler(workflow_args), journal=journal
@@ -294,3 +301,128 @@ class RawCall:
                 error=cause.message,
             )
         return Outcome(kind="success", value=value)
+
+
+class Cursor(msgspec.Struct):
+    """Where a counting activity resumes."""
+
+    next: int
+
+
+class PageCursor(msgspec.Struct):
+    """An older checkpoint type whose field changed type since."""
+
+    next: str
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=60),
+    heartbeat_timeout=timedelta(seconds=2),
+    checkpoint=Cursor,
+)
+async def count_up(
+    ctx: fnact.ActivityContext, step: Step, progress: str | None = Provide[Container.progress]
+) -> Result[list[int], NotFound]:
+    """Count to ``step.value`` one item per 100 ms, checkpointing after each item."""
+    resumed = ctx.last_checkpoint(Cursor)
+    begin = resumed.next if resumed else 0
+    for item in range(begin, step.value):
+        await asyncio.sleep(0.1)
+        if progress:
+            with open(progress, "a") as out:  # noqa: ASYNC230 (tiny append)
+                out.write(f"{ctx.info.attempt} {item}\n")
+        ctx.checkpoint(Cursor(next=item + 1))
+    return Success([ctx.info.attempt, begin])
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=2)
+)
+async def sleep_quietly(
+    ctx: StateCtx, step: Step, journal: Journal = Provide[Container.journal]
+) -> Result[int, NotFound]:
+    """Sleep without ever heartbeating: auto-heartbeat alone must deliver cancellation."""
+    journal.calls.append(("sleep_quietly", ctx.info.attempt))
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        journal.cancelled += 1
+        raise
+    return Success(0)
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=30),
+    heartbeat_timeout=timedelta(seconds=1),
+    stall_timeout=timedelta(milliseconds=300),
+)
+async def stall_once(
+    ctx: StateCtx, step: Step, journal: Journal = Provide[Container.journal]
+) -> Result[int, NotFound]:
+    """On the first attempt report progress once, then hang; later attempts succeed."""
+    journal.calls.append(("stall_once", ctx.info.attempt))
+    ctx.heartbeat(progress=1, message="started")
+    if ctx.info.attempt == 1:
+        await asyncio.sleep(30)
+    return Success(ctx.info.attempt)
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=2)
+)
+async def change_checkpoint_type(ctx: fnact.ActivityContext, step: Step) -> Result[int, NotFound]:
+    """Checkpoint one type, fail, then read it back as an incompatible type."""
+    if ctx.info.attempt == 1:
+        ctx.checkpoint(PageCursor(next="page-2"))
+        raise RuntimeError("deploy happened")
+    resumed = ctx.last_checkpoint(Cursor)
+    return Success(resumed.next if resumed else -1)
+
+
+@activity.defn
+@fnact.auto_heartbeater
+async def plain_wait(step: Step) -> int:
+    """A plain Temporal activity kept alive by fnact.auto_heartbeater; returns when cancelled."""
+    try:
+        await asyncio.sleep(step.value)
+    except asyncio.CancelledError:
+        return -1
+    return step.value
+
+
+ACTIVITIES.extend([count_up, sleep_quietly, stall_once, change_checkpoint_type])
+BY_NAME.update({a.name: a for a in ACTIVITIES})
+
+
+@workflow.defn
+class PlainCall:
+    """Call the plain auto-heartbeat activity with a typed input."""
+
+    @workflow.run
+    async def run(self, step: Step) -> int:
+        return await workflow.execute_activity(
+            plain_wait,
+            step,
+            start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=1),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+
+
+@workflow.defn
+class Remote:
+    """Run one activity on the task queue of the worker processes (``<queue>`` minus -wf)."""
+
+    @workflow.run
+    async def run(self, args: RunArgs) -> list[int]:
+        queue = workflow.info().task_queue.removesuffix("-wf")
+        result = await fnact.workflow.execute_activity(
+            BY_NAME[args.scenario],
+            Step(args.value),
+            task_queue=queue,
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=1), maximum_attempts=3
+            ),
+        )
+        value: list[int] = result.unwrap()
+        return value

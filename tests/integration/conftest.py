@@ -19,14 +19,17 @@ from tests.integration.app import (
     Continuing,
     Journal,
     Outcome,
+    PlainCall,
     RawCall,
+    Remote,
     RunArgs,
     Scenario,
     Strict,
+    plain_wait,
 )
 
 pytestmark = pytest.mark.integration
-WORKFLOWS = [Scenario, Strict, RawCall, Chain, Continuing]
+WORKFLOWS = [Scenario, Strict, RawCall, Chain, Continuing, PlainCall, Remote]
 
 
 @pytest.fixture
@@ -59,7 +62,7 @@ def start_worker(
         client,
         task_queue=queue,
         container=container,
-        activities=ACTIVITIES,
+        activities=[*ACTIVITIES, plain_wait],
         workflows=WORKFLOWS,
         **options,
     )

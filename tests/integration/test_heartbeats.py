@@ -1,0 +1,147 @@
+"""Heartbeats, checkpoints and cancellation under real faults, on the dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import temporalio.client
+from temporalio.client import WorkflowFailureError
+
+from fnact.testing import DevServer
+from tests.integration.app import Container, Journal, Outcome, PlainCall, RunArgs, Scenario, Step
+from tests.integration.conftest import Play, eventually, start_worker
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class WorkerProcess:
+    """A worker of the test app running in a child process."""
+
+    def __init__(self, server: DevServer, queue: str, progress: Path) -> None:
+        env = {**os.environ, "FNACT_TEST_PROGRESS": str(progress)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.worker_process", server.address, queue],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
+@pytest.mark.slow
+async def test_sigkilled_worker_resumes_from_last_checkpoint_elsewhere(
+    client: temporalio.client.Client,
+    temporal_server: DevServer,
+    fnact_task_queue: str,
+    tmp_path: Path,
+    processes: list[WorkerProcess],
+) -> None:
+    """After a SIGKILL, another process resumes from the last checkpoint the server got.
+
+    The progress lost is at most one heartbeat send interval (1 s here: 10 items).
+    """
+    progress = tmp_path / "progress.txt"
+    # The workflow runs in this process; the activity runs in the worker processes.
+    async with start_worker(client, f"{fnact_task_queue}-wf", Container()):
+        processes.append(WorkerProcess(temporal_server, fnact_task_queue, progress))
+        handle = await client.start_workflow(
+            "Remote", RunArgs("count_up", value=60), id=f"crash-{uuid.uuid4().hex[:8]}",
+            task_queue=f"{fnact_task_queue}-wf", result_type=list[int],
+        )  # fmt: skip
+        await eventually(lambda: progress.exists() and len(progress.read_text().split()) >= 50)
+        processes[0].kill()
+        done_at_kill = len(progress.read_text().splitlines())
+        processes.append(WorkerProcess(temporal_server, fnact_task_queue, progress))
+        attempt, resumed_from = await handle.result()
+    lines = [tuple(map(int, line.split())) for line in progress.read_text().splitlines()]
+    assert attempt == 2
+    assert 0 < resumed_from <= done_at_kill
+    lost = done_at_kill - resumed_from
+    assert lost <= 11, f"lost {lost} items, more than one 1 s heartbeat interval"
+    second = [item for a, item in lines if a == 2]
+    assert second == list(range(resumed_from, 60)), "the retry continues exactly where it resumed"
+
+
+@pytest.mark.parametrize("activity", ["wait_forever", "sleep_quietly"])
+async def test_cancellation_reaches_manual_and_auto_heartbeat_activities(
+    client: temporalio.client.Client, worker: str, journal: Journal, activity: str
+) -> None:
+    """Both a heartbeating body and a silent auto-heartbeat body see cancellation once."""
+    handle = await client.start_workflow(
+        Scenario.run, RunArgs(activity), id=f"cancel-{uuid.uuid4().hex[:8]}", task_queue=worker
+    )
+    await eventually(lambda: bool(journal.calls))
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    assert type(caught.value.cause).__name__ == "CancelledError"
+    assert journal.cancelled == 1
+    assert [h.closed for h in journal.handlers] == [1]
+
+
+async def test_stalled_activity_times_out_and_is_retried(
+    play: Play, journal: Journal, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body that stops reporting progress loses its auto beats, times out and is retried."""
+    caplog.set_level(logging.WARNING, logger="fnact.heartbeat")
+    outcome = await play("stall_once", attempts=3)
+    assert outcome == Outcome(kind="success", value=2)
+    assert journal.calls == [("stall_once", 1), ("stall_once", 2)]
+    assert any("stall_once stalled" in r.getMessage() for r in caplog.records)
+
+
+async def test_changed_checkpoint_type_fails_clearly_without_retry(play: Play) -> None:
+    """A checkpoint that no longer decodes fails the retry at once, naming the type."""
+    outcome = await play("change_checkpoint_type", attempts=5)
+    assert outcome.kind == "exception"
+    assert "does not decode as Cursor" in str(outcome.error)
+    assert "Expected `int`, got `str` - at `$.next`" in str(outcome.error)
+
+
+async def test_plain_activity_with_auto_heartbeater_keeps_types_and_gets_cancelled(
+    client: temporalio.client.Client, worker: str
+) -> None:
+    """fnact.auto_heartbeater on a plain Temporal activity keeps its typed input and beats."""
+    result = await client.execute_workflow(
+        PlainCall.run, Step(value=0), id=f"plain-{uuid.uuid4().hex[:8]}", task_queue=worker
+    )
+    assert result == 0
+    handle = await client.start_workflow(
+        PlainCall.run, Step(value=30), id=f"plain-{uuid.uuid4().hex[:8]}", task_queue=worker
+    )
+    for _ in range(200):
+        description = await handle.describe()
+        if description.raw_description.pending_activities:
+            break
+        await asyncio.sleep(0.05)
+    await handle.cancel()
+    # The body swallows the cancellation and returns -1: the beats delivered it.
+    assert await handle.result() == -1

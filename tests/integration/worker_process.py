@@ -1,0 +1,34 @@
+"""A worker of the integration test app in its own process, for crash tests.
+
+    python -m tests.integration.worker_process ADDRESS TASK_QUEUE
+
+It prints "ready" once polling and runs until killed or sent SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import fnact
+from tests.integration.app import ACTIVITIES, Container
+
+
+async def main(address: str, task_queue: str) -> None:
+    """Run the worker until SIGTERM."""
+    client = await fnact.connect(address)
+
+    def ready(*_: object) -> None:
+        print("ready", flush=True)
+
+    await fnact.run_worker(
+        task_queue=task_queue,
+        container=Container(),
+        activities=ACTIVITIES,
+        client=client,
+        on_ready=ready,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,176 @@
+"""Heartbeater throttling, stall detection, checkpoints and the auto-heartbeater."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import timedelta
+
+import msgspec
+import pytest
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+import fnact
+import fnact.testing
+from fnact._heartbeat import decode_checkpoint, run_with_heartbeats, send_interval
+
+
+class Cursor(msgspec.Struct):
+    next: int
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.beats: list[fnact.Heartbeat] = []
+        self.threads: set[int] = set()
+
+    def __call__(self, beat: fnact.Heartbeat) -> None:
+        self.beats.append(beat)
+        self.threads.add(threading.get_ident())
+
+
+async def test_tight_loop_sends_once_then_the_newest_before_the_deadline() -> None:
+    """A thousand calls inside one interval send the first at once and the newest later."""
+    sink = Sink()
+    beater = fnact.Heartbeater(interval=0.05, sink=sink)
+    for n in range(1000):
+        beater.record(float(n), f"item {n}")
+    assert [b.progress for b in sink.beats] == [0.0]
+    await asyncio.sleep(0.1)
+    assert [b.progress for b in sink.beats] == [0.0, 999.0]
+    assert sink.beats[-1].message == "item 999"
+
+
+async def test_checkpoint_is_kept_in_later_heartbeats() -> None:
+    """Once recorded, a checkpoint travels with every later heartbeat."""
+    sink = Sink()
+    ctx = fnact.ActivityContext(heartbeat=sink)
+    ctx.checkpoint(Cursor(next=3))
+    ctx.heartbeat(progress=50, message="Halfway done")
+    assert sink.beats[-1] == fnact.Heartbeat(50, "Halfway done", Cursor(next=3))
+
+
+def test_checkpoint_rejects_none() -> None:
+    """None is not a checkpoint."""
+    with pytest.raises(ValueError, match="must not be None"):
+        fnact.ActivityContext(heartbeat=Sink()).checkpoint(None)
+
+
+async def test_failure_flushes_the_newest_details() -> None:
+    """When the body raises, the newest unsent checkpoint is sent before the error propagates."""
+    sink = Sink()
+    beater = fnact.Heartbeater(interval=60, sink=sink)
+
+    async def body() -> None:
+        beater.record(None, None, Cursor(next=1))
+        beater.record(None, None, Cursor(next=2))
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await run_with_heartbeats(body(), beater, auto=False)
+    assert [b.checkpoint for b in sink.beats] == [Cursor(next=1), Cursor(next=2)]
+
+
+async def test_auto_beats_until_the_body_returns() -> None:
+    """Auto beats keep going while the body runs and stop when it returns."""
+    sink = Sink()
+    beater = fnact.Heartbeater(interval=0.01, sink=sink)
+    await run_with_heartbeats(asyncio.sleep(0.1), beater, auto=True)
+    sent = len(sink.beats)
+    assert sent >= 3
+    await asyncio.sleep(0.05)
+    assert len(sink.beats) == sent
+
+
+async def test_stalled_body_stops_auto_beats_and_logs_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With no progress past the stall timeout, beats stop and one warning is logged."""
+    caplog.set_level(logging.WARNING, logger="fnact.heartbeat")
+    sink = Sink()
+    beater = fnact.Heartbeater(interval=0.01, sink=sink, stall_timeout=0.05, name="export")
+    task = asyncio.create_task(run_with_heartbeats(asyncio.sleep(10), beater, auto=True))
+    await asyncio.sleep(0.15)
+    stalled_at = len(sink.beats)
+    await asyncio.sleep(0.1)
+    assert len(sink.beats) == stalled_at
+    beater.record(1.0, "moving again")
+    await asyncio.sleep(0.05)
+    assert len(sink.beats) > stalled_at + 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1
+    assert "activity export stalled" in warnings[0]
+
+
+async def test_heartbeats_from_a_blocking_thread_reach_the_loop() -> None:
+    """ctx.heartbeat inside run_blocking is marshalled to the event loop's thread."""
+    sink = Sink()
+    ctx = fnact.ActivityContext(heartbeat=sink)
+
+    def blocking() -> str:
+        for n in range(3):
+            ctx.heartbeat(progress=n)
+        return "done"
+
+    assert await ctx.run_blocking(blocking) == "done"
+    await asyncio.sleep(0.01)
+    assert [b.progress for b in sink.beats] == [0, 1, 2]
+    assert sink.threads == {threading.get_ident()}
+
+
+def test_checkpoint_decodes_typed_or_none() -> None:
+    """The last checkpoint decodes to its type; no details means None."""
+    assert decode_checkpoint([], Cursor) is None
+    assert decode_checkpoint([{"progress": 3}], Cursor) is None
+    assert decode_checkpoint([{"checkpoint": {"next": 7}}], Cursor) == Cursor(next=7)
+
+
+def test_changed_checkpoint_type_is_a_clear_non_retryable_error() -> None:
+    """A checkpoint of an older shape raises a non-retryable error naming the type."""
+    with pytest.raises(ApplicationError) as caught:
+        decode_checkpoint([{"checkpoint": {"next": "page-2"}}], Cursor)
+    assert caught.value.non_retryable
+    assert caught.value.type == "CheckpointDecodeError"
+    assert "does not decode as Cursor" in caught.value.message
+    assert "$.next" in caught.value.message
+
+
+def test_send_interval_is_a_third_of_the_timeout() -> None:
+    """Auto beats every third of the heartbeat timeout, or each second without one."""
+    assert send_interval(timedelta(seconds=9)) == 3.0
+    assert send_interval(None) == 1.0
+
+
+async def test_auto_heartbeater_on_a_plain_activity() -> None:
+    """fnact.auto_heartbeater beats for a plain @activity.defn and stops when it returns."""
+
+    @activity.defn
+    @fnact.auto_heartbeater
+    async def export(rows: int) -> int:
+        await asyncio.sleep(0.1)
+        return rows
+
+    env = ActivityEnvironment()
+    env.info = fnact.testing.activity_info(heartbeat_timeout=timedelta(milliseconds=30))
+    beats: list[object] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    assert await env.run(export, 5) == 5
+    sent = len(beats)
+    assert sent >= 3
+    await asyncio.sleep(0.05)
+    assert len(beats) == sent
+
+
+def test_auto_heartbeater_rejects_sync_functions() -> None:
+    """Only async functions can be auto-heartbeated."""
+
+    def sync() -> None: ...
+
+    with pytest.raises(TypeError, match="must be an `async def` function"):
+        fnact.auto_heartbeater(sync)  # type: ignore[arg-type]
