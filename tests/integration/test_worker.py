@@ -1,0 +1,51 @@
+"""Worker factory behaviour: configuration errors, signals, converters."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import temporalio.client
+
+import fnact
+from fnact.exceptions import WorkerConfigurationError
+from fnact.testing import DevServer
+from tests.integration.app import Container, echo, multiply
+from tests.integration.test_heartbeats import WorkerProcess
+
+pytestmark = pytest.mark.integration
+
+
+def test_sigterm_shuts_the_worker_down_cleanly(
+    temporal_server: DevServer, fnact_task_queue: str, tmp_path: Path
+) -> None:
+    """A worker run by run_worker exits 0 promptly on SIGTERM."""
+    worker = WorkerProcess(temporal_server, fnact_task_queue, tmp_path / "progress")
+    started = time.monotonic()
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=20) == 0
+    assert time.monotonic() - started < 15
+    worker.stop()
+
+
+async def test_configuration_errors_name_the_culprit(client: temporalio.client.Client) -> None:
+    """Bad containers, empty workers, duplicate names and non-activities are refused clearly."""
+    with pytest.raises(WorkerConfigurationError, match=r"fnact\.Container subclass, not str"):
+        fnact.create_worker(client, task_queue="q", container="nope", activities=[echo])  # type: ignore[arg-type]
+    with pytest.raises(WorkerConfigurationError, match="at least one activity or workflow"):
+        fnact.create_worker(client, task_queue="q", container=Container())
+    with pytest.raises(WorkerConfigurationError, match="two activities are named 'multiply'"):
+        fnact.create_worker(
+            client, task_queue="q", container=Container(), activities=[multiply, multiply]
+        )
+    with pytest.raises(WorkerConfigurationError, match="neither an fnact activity nor"):
+        fnact.create_worker(client, task_queue="q", container=Container(), activities=[print])
+
+
+async def test_client_without_fnact_converter_is_upgraded(temporal_server: DevServer) -> None:
+    """A plain client given to create_worker still gets fnact's msgspec converter."""
+    plain = await temporalio.client.Client.connect(temporal_server.address)
+    worker = fnact.create_worker(plain, task_queue="q", container=Container(), activities=[echo])
+    assert worker.client.data_converter is fnact.data_converter
