@@ -156,14 +156,20 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
     checkpoint_type = definition.checkpoint_type
     watches_heartbeats = auto_option is not False or checkpoint_type is not None
 
-    def heartbeater_for(info: temporalio.activity.Info) -> Heartbeater | None:
-        """Check the checkpoint and return the auto-heartbeater, when the attempt needs them."""
+    def heartbeater_for(info: temporalio.activity.Info, settings: Any) -> Heartbeater | None:
+        """Check the checkpoint and build the attempt's heartbeater, when it needs one."""
         if checkpoint_type is not None and info.attempt > 1:
             decode_checkpoint(info.heartbeat_details, checkpoint_type)
-        if auto_option is False or (auto_option is None and info.heartbeat_timeout is None):
+        auto = auto_option or (auto_option is None and info.heartbeat_timeout is not None)
+        fixed = settings.heartbeat_interval
+        if not auto and fixed is None:
             return None
+        interval = send_interval(info.heartbeat_timeout)
         return Heartbeater(
-            interval=send_interval(info.heartbeat_timeout), stall_timeout=stall, name=name
+            interval=interval if fixed is None else fixed.total_seconds(),
+            auto_interval=interval if auto else None,
+            stall_timeout=stall,
+            name=name,
         )
 
     async def call(
@@ -176,7 +182,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             if heartbeater is None:
                 result = await fn(ctx, args, **kwargs)
             else:
-                result = await run_with_heartbeats(fn(ctx, args, **kwargs), heartbeater, auto=True)
+                result = await run_with_heartbeats(fn(ctx, args, **kwargs), heartbeater)
         except asyncio.CancelledError:
             ctx._flush()
             await _release(store_provider(), ctx.info)
@@ -187,6 +193,8 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             if _is_final_attempt(exc, info):
                 await _release(store_provider(), info)
             raise
+        finally:
+            ctx._finish()
         if isinstance(result, Success):
             if temporalio.activity.is_worker_shutdown() and temporalio.activity.is_cancelled():
                 # The body swallowed the shutdown's cancellation: its value may be partial.
@@ -224,13 +232,13 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 value = await value
             kwargs[dep_name] = value
         settings = settings_provider()
-        if not (definition.uses_state or watches_heartbeats):
+        if not (definition.uses_state or watches_heartbeats or settings.heartbeat_interval):
             ctx: ActivityContext[Any, Any] = ActivityContext(
                 output_root=settings.output_root, logger=logger_provider()
             )
             return await call(ctx, args, kwargs, None)
         info = temporalio.activity.info()
-        heartbeater = heartbeater_for(info)
+        heartbeater = heartbeater_for(info, settings)
         if not definition.uses_state:
             ctx = ActivityContext(
                 info=info,

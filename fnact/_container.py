@@ -35,6 +35,11 @@ class Settings:
     """At most this many runs keep a state in one worker; least recently used go first."""
     output_root: Path = Path("fnact-output")
     """The folder under which each run's output path lies."""
+    heartbeat_interval: timedelta | None = None
+    """Send heartbeats at most this often; ``None`` derives it from the heartbeat timeout.
+
+    ``timedelta(0)`` sends every call, which tests use to see each heartbeat.
+    """
 
 
 class Container(containers.DeclarativeContainer):

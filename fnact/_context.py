@@ -217,6 +217,12 @@ class ActivityContext(Generic[H, W]):
         if self._heartbeater is not None:
             self._heartbeater.flush()
 
+    def _finish(self) -> None:
+        """Send pending details and stop timers: the attempt is over."""
+        if self._heartbeater is not None:
+            self._heartbeater.flush()
+            self._heartbeater.close()
+
     @property
     def is_cancelled(self) -> bool:
         """Whether Temporal has asked this activity to stop.

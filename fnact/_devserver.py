@@ -27,7 +27,7 @@ def find_temporal_cli() -> Path | None:
     """Return the ``temporal`` CLI: ``$FNACT_TEMPORAL_CLI``, this Python's ``bin/``, or ``PATH``."""
     explicit = os.environ.get("FNACT_TEMPORAL_CLI")
     if explicit:
-        return Path(explicit)
+        return Path(explicit) if Path(explicit).is_file() else None
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     found = shutil.which("temporal", path=search)
     return Path(found) if found else None
@@ -113,12 +113,11 @@ class DevServer:
         )
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+            code = self._process.poll()
+            if code is not None:
                 output = self._read_log()
                 self.stop()
-                raise DevServerError(
-                    f"the Temporal dev server exited with code {self._process.returncode}: {output}"
-                )
+                raise DevServerError(f"the Temporal dev server exited with code {code}: {output}")
             if self._ready():
                 return self
             time.sleep(0.05)

@@ -98,6 +98,8 @@ class Heartbeater:
     Args:
         interval: send at most once per this many seconds.
         sink: where heartbeats go.
+        auto_interval: beat on its own this often while `run_with_heartbeats`
+            runs a body (``None``: no auto beats).
         stall_timeout: stop auto beats after this long without progress (``None``: never).
         name: the activity's name, for the stall log.
     """
@@ -111,6 +113,7 @@ class Heartbeater:
         "_sink",
         "_stalled",
         "_thread",
+        "auto_interval",
         "checkpoint",
         "interval",
         "message",
@@ -125,10 +128,12 @@ class Heartbeater:
         *,
         interval: float,
         sink: HeartbeatSink | None = None,
+        auto_interval: float | None = None,
         stall_timeout: float | None = None,
         name: str = "activity",
     ) -> None:
         self.interval = interval
+        self.auto_interval = auto_interval
         self.stall_timeout = stall_timeout
         self.name = name
         self.progress: float | None = None
@@ -187,9 +192,10 @@ class Heartbeater:
         return time.monotonic() - self._last_progress > self.stall_timeout
 
     async def run_auto(self) -> None:
-        """Beat every interval until cancelled; stop beating while stalled."""
+        """Beat every auto interval until cancelled; stop beating while stalled."""
+        period = self.auto_interval or self.interval
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(period)
             if self.stalled:
                 if not self._stalled:
                     self._stalled = True
@@ -244,13 +250,14 @@ def decode_checkpoint(details: Any, checkpoint_type: type[T]) -> T | None:
     return value
 
 
-async def run_with_heartbeats(body: Awaitable[T], heartbeater: Heartbeater, *, auto: bool) -> T:
-    """Await ``body`` with ``heartbeater`` current, auto-beating when asked.
+async def run_with_heartbeats(body: Awaitable[T], heartbeater: Heartbeater) -> T:
+    """Await ``body`` with ``heartbeater`` current, auto-beating if it has an auto interval.
 
     The newest details are flushed once more when ``body`` raises or is
     cancelled, so a retry resumes from the latest checkpoint.
     """
     token = _current.set(heartbeater)
+    auto = heartbeater.auto_interval is not None
     beats = asyncio.create_task(heartbeater.run_auto()) if auto else None
     try:
         return await body
@@ -305,12 +312,14 @@ def auto_heartbeater(
         @functools.wraps(function)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
             info = temporalio.activity.info()
+            interval = send_interval(info.heartbeat_timeout)
             heartbeater = Heartbeater(
-                interval=send_interval(info.heartbeat_timeout),
+                interval=interval,
+                auto_interval=interval,
                 stall_timeout=stall_timeout.total_seconds() if stall_timeout else None,
                 name=info.activity_type,
             )
-            return await run_with_heartbeats(function(*args, **kwargs), heartbeater, auto=True)
+            return await run_with_heartbeats(function(*args, **kwargs), heartbeater)
 
         # Temporal reads argument types through the signature: keep the function's own.
         wrapper.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]

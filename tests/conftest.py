@@ -1,15 +1,14 @@
-"""Shared fixtures: a connected client on the session's dev server."""
+"""Shared fixtures for fnact's own tests (the fnact pytest plugin provides the rest)."""
 
 from __future__ import annotations
 
 import pytest
 import temporalio.client
 
-import fnact
-from fnact.testing import DevServer
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
-async def client(temporal_server: DevServer) -> temporalio.client.Client:
-    """Return a client of the session's dev server using fnact's converter."""
-    return await fnact.connect(temporal_server.address)
+def client(temporal_client: temporalio.client.Client) -> temporalio.client.Client:
+    """Return the plugin's client of the session's dev server."""
+    return temporal_client

@@ -1,10 +1,27 @@
 """Test fnact activities without a cluster, and workflows against a real dev server.
 
-Installing fnact registers a pytest plugin with the fixtures in
-`fnact.testing._plugin`.
+Installing fnact registers a pytest plugin (`fnact.testing._plugin`) with fixtures
+for all of this: ``activity_harness``, ``temporal_server``, ``temporal_client``,
+``fnact_worker`` and ``fnact_task_queue``.
 """
 
+from fnact._clock import FakeClock
 from fnact._devserver import DevServer, DevServerError, find_temporal_cli
-from fnact.testing._activity import activity_info, run_activity
+from fnact.testing._activity import run_activity
+from fnact.testing._assertions import assert_failure, assert_success
+from fnact.testing._harness import ActivityHarness, ActivityRun, StateCounts
+from fnact.testing._info import activity_info
 
-__all__ = ["DevServer", "DevServerError", "activity_info", "find_temporal_cli", "run_activity"]
+__all__ = [
+    "ActivityHarness",
+    "ActivityRun",
+    "DevServer",
+    "DevServerError",
+    "FakeClock",
+    "StateCounts",
+    "activity_info",
+    "assert_failure",
+    "assert_success",
+    "find_temporal_cli",
+    "run_activity",
+]

@@ -70,15 +70,15 @@ async def test_failure_flushes_the_newest_details() -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        await run_with_heartbeats(body(), beater, auto=False)
+        await run_with_heartbeats(body(), beater)
     assert [b.checkpoint for b in sink.beats] == [Cursor(next=1), Cursor(next=2)]
 
 
 async def test_auto_beats_until_the_body_returns() -> None:
     """Auto beats keep going while the body runs and stop when it returns."""
     sink = Sink()
-    beater = fnact.Heartbeater(interval=0.01, sink=sink)
-    await run_with_heartbeats(asyncio.sleep(0.1), beater, auto=True)
+    beater = fnact.Heartbeater(interval=0.01, auto_interval=0.01, sink=sink)
+    await run_with_heartbeats(asyncio.sleep(0.1), beater)
     sent = len(sink.beats)
     assert sent >= 3
     await asyncio.sleep(0.05)
@@ -91,8 +91,10 @@ async def test_stalled_body_stops_auto_beats_and_logs_once(
     """With no progress past the stall timeout, beats stop and one warning is logged."""
     caplog.set_level(logging.WARNING, logger="fnact.heartbeat")
     sink = Sink()
-    beater = fnact.Heartbeater(interval=0.01, sink=sink, stall_timeout=0.05, name="export")
-    task = asyncio.create_task(run_with_heartbeats(asyncio.sleep(10), beater, auto=True))
+    beater = fnact.Heartbeater(
+        interval=0.01, auto_interval=0.01, sink=sink, stall_timeout=0.05, name="export"
+    )
+    task = asyncio.create_task(run_with_heartbeats(asyncio.sleep(10), beater))
     await asyncio.sleep(0.15)
     stalled_at = len(sink.beats)
     await asyncio.sleep(0.1)

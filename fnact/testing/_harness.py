@@ -1,0 +1,414 @@
+"""Run fnact activities in-process and see everything they did.
+
+`ActivityHarness` runs an activity through the same adapter a worker uses,
+inside Temporal's `ActivityEnvironment`, and returns an `ActivityRun`: the
+`Result` (or the exception), every heartbeat and checkpoint, the log records
+with their fields, the run-state lifecycle counts and the files written under
+the run's output path. It can override providers (undone on `close`), drive a
+fake clock, simulate retries that carry the last checkpoint forward, and cancel
+or shut down the worker mid-activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
+
+import msgspec
+import temporalio.testing
+from dependency_injector import containers, providers
+from returns.result import Failure, Result, Success
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from fnact._activity import Activity
+from fnact._adapter import build_adapter
+from fnact._clock import FakeClock
+from fnact._codec import data_converter
+from fnact._container import Settings
+from fnact._heartbeat import Heartbeat
+from fnact._paths import format_output_path
+from fnact._runinfo import ARGS_HEADER, START_HEADER, reset_headers, set_headers
+from fnact._state import StateStats
+from fnact.testing._info import activity_info
+
+__all__ = ["ActivityHarness", "ActivityRun", "StateCounts"]
+
+A = TypeVar("A")
+R = TypeVar("R")
+E = TypeVar("E")
+P = ParamSpec("P")
+
+DEFAULT_RUN_START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+_converter = data_converter.payload_converter
+_encoder = msgspec.json.Encoder()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StateCounts:
+    """What the run-state store did during one attempt."""
+
+    builds: int = 0
+    refreshes: int = 0
+    releases: int = 0
+    closes: int = 0
+
+    @classmethod
+    def between(cls, before: StateStats, after: StateStats) -> StateCounts:
+        """Return the difference of two snapshots of a store's counters."""
+        return cls(
+            builds=after.builds - before.builds,
+            refreshes=after.refreshes - before.refreshes,
+            releases=after.releases - before.releases,
+            closes=after.closes - before.closes,
+        )
+
+
+@dataclasses.dataclass(slots=True)
+class ActivityRun(Generic[R, E]):
+    """Everything one in-process attempt of an activity did."""
+
+    attempt: int
+    """The attempt number Temporal would have given it."""
+    result: Result[R, E] | None
+    """The Result the workflow would see, or ``None`` when the attempt raised."""
+    exception: BaseException | None
+    """The exception that escaped the attempt (Temporal would retry it), if any."""
+    heartbeats: list[Heartbeat]
+    """Every heartbeat sent, in order (unthrottled in the harness)."""
+    logs: list[logging.LogRecord]
+    """Records logged through ``ctx.logger`` and fnact's loggers."""
+    state: StateCounts
+    """Run-state builds, refreshes, releases and handler closes during the attempt."""
+    files: dict[str, bytes]
+    """Files written or changed under the run's output path, by relative path."""
+    output_path: Path
+    """The run's output folder."""
+    cancelled: bool = False
+    """Whether the attempt ended by cancellation."""
+
+    @property
+    def checkpoints(self) -> list[Any]:
+        """The checkpoints recorded, in order (one per change)."""
+        seen: list[Any] = []
+        for beat in self.heartbeats:
+            if beat.checkpoint is not None and (not seen or seen[-1] is not beat.checkpoint):
+                seen.append(beat.checkpoint)
+        return seen
+
+    @property
+    def progress(self) -> list[float]:
+        """The progress values reported, in order."""
+        return [b.progress for b in self.heartbeats if b.progress is not None]
+
+    @property
+    def log_fields(self) -> list[dict[str, Any]]:
+        """The structured fields of each log record (message under ``"message"``)."""
+        return [{"message": r.getMessage(), **getattr(r, "fields", {})} for r in self.logs]
+
+    def unwrap(self) -> Result[R, E]:
+        """Return the Result, re-raising the attempt's exception if it had one."""
+        if self.exception is not None:
+            raise self.exception
+        assert self.result is not None
+        return self.result
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class ActivityHarness:
+    """Run activities in-process against ``container``, as a worker would.
+
+    Args:
+        container: your application's container (a `fnact.Container` subclass).
+        output_root: the output root for the runs (a temporary folder in tests).
+        clock: the clock the container uses; a new `FakeClock` by default.
+        workflow_args: the run's workflow arguments (``ctx.state.workflow_args``).
+        workflow_id: the run's workflow id.
+        run_id: the run's run id.
+        run_started: the run's start time (it shapes the output path).
+
+    Example:
+        ```python
+        async def test_counts_rows(tmp_path):
+            with ActivityHarness(Container(), output_root=tmp_path) as harness:
+                harness.override(db=FakeDatabase(rows=3))
+                run = await harness.run(count_rows, Query("users"))
+                assert assert_success(run.result) == 3
+        ```
+    """
+
+    def __init__(
+        self,
+        container: containers.Container,
+        *,
+        output_root: Path | str | None = None,
+        clock: FakeClock | None = None,
+        workflow_args: Any = None,
+        workflow_id: str = "test-workflow",
+        run_id: str = "test-run",
+        run_started: datetime = DEFAULT_RUN_START,
+    ) -> None:
+        self.container: Any = container
+        self.clock = clock or FakeClock()
+        self.workflow_args = workflow_args
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.run_started = run_started
+        self._overridden: list[providers.Provider[Any]] = []
+        settings: Settings = self.container.settings()
+        changes: dict[str, Any] = {"heartbeat_interval": timedelta(0)}
+        if output_root is not None:
+            changes["output_root"] = Path(output_root)
+        self._override(self.container.settings, dataclasses.replace(settings, **changes))
+        self._override(self.container.clock, self.clock)
+
+    @property
+    def output_root(self) -> Path:
+        """The output root the runs write under."""
+        root: Path = self.container.settings().output_root
+        return root
+
+    @property
+    def output_path(self) -> Path:
+        """The run's output folder (root / YYYY/MM/DD/HH/MM/workflow_id/run_id)."""
+        relative = format_output_path(self.run_started, self.workflow_id, self.run_id)
+        return self.output_root / relative
+
+    def override(self, **overrides: Any) -> Self:
+        """Override providers by name for every later run, until `close`.
+
+        A value that is a provider replaces the provider; anything else is
+        provided as is. Sync and async providers alike.
+        """
+        for name, value in overrides.items():
+            provider = getattr(self.container, name, None)
+            if not isinstance(provider, providers.Provider):
+                raise AttributeError(
+                    f"ActivityHarness.override: the container has no provider named {name!r}"
+                )
+            self._override(provider, value)
+        return self
+
+    def _override(self, provider: providers.Provider[Any], value: Any) -> None:
+        replacement = value if isinstance(value, providers.Provider) else providers.Object(value)
+        provider.override(replacement)
+        self._overridden.append(provider)
+
+    def close(self) -> None:
+        """Undo every override this harness made, newest first."""
+        while self._overridden:
+            self._overridden.pop().reset_last_overriding()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def run(
+        self,
+        activity: Activity[Concatenate[Any, A, P], R, E],
+        args: A,
+        /,
+        *,
+        attempt: int = 1,
+        retry_policy: RetryPolicy | None = None,
+        heartbeat_timeout: timedelta | None = None,
+        heartbeat_details: list[Any] | None = None,
+        cancel_after_heartbeats: int | None = None,
+        cancel_after: float | None = None,
+        shutdown_after_heartbeats: int | None = None,
+        shutdown_after: float | None = None,
+    ) -> ActivityRun[R, E]:
+        """Run one attempt of ``activity`` and return what it did.
+
+        Args:
+            activity: the fnact activity.
+            args: its input (encoded and decoded strictly, as in a worker).
+            attempt: the attempt number.
+            retry_policy: the retry policy the attempt runs under.
+            heartbeat_timeout: the attempt's heartbeat timeout (turns auto-heartbeat on).
+            heartbeat_details: an earlier attempt's heartbeat details.
+            cancel_after_heartbeats: cancel the attempt once it sent this many heartbeats.
+            cancel_after: cancel the attempt after this many seconds.
+            shutdown_after_heartbeats: signal worker shutdown after this many heartbeats.
+            shutdown_after: signal worker shutdown after this many seconds.
+        """
+        definition = activity.definition
+        adapter = build_adapter(definition, self.container)
+        env = temporalio.testing.ActivityEnvironment()
+        env.payload_converter = _converter
+        env.info = activity_info(
+            activity_type=definition.name,
+            workflow_id=self.workflow_id,
+            workflow_run_id=self.run_id,
+            attempt=attempt,
+            retry_policy=retry_policy,
+            heartbeat_timeout=heartbeat_timeout,
+            heartbeat_details=list(heartbeat_details or ()),
+        )
+        heartbeats: list[Heartbeat] = []
+
+        def on_heartbeat(*details: Any) -> None:
+            if details and isinstance(details[0], Heartbeat):
+                heartbeats.append(details[0])
+            if cancel_after_heartbeats is not None and len(heartbeats) >= cancel_after_heartbeats:
+                env.cancel()
+            if (
+                shutdown_after_heartbeats is not None
+                and len(heartbeats) >= shutdown_after_heartbeats
+            ):
+                env.worker_shutdown()
+                env.cancel()
+
+        env.on_heartbeat = on_heartbeat
+        loop = asyncio.get_running_loop()
+        timers = []
+        if cancel_after is not None:
+            timers.append(loop.call_later(cancel_after, env.cancel))
+        if shutdown_after is not None:
+            timers.append(loop.call_later(shutdown_after, _shutdown, env))
+        headers = {START_HEADER: _converter.to_payload(self.run_started)}
+        if self.workflow_args is not None:
+            headers[ARGS_HEADER] = _converter.to_payload(self.workflow_args)
+        store = self.container.state_store()
+        before = dataclasses.replace(store.stats)
+        files_before = _snapshot(self.output_path)
+        capture = _Capture()
+        loggers = {logging.getLogger("fnact"), self.container.logger()}
+        levels = {logger: logger.level for logger in loggers}
+        for logger in loggers:
+            logger.addHandler(capture)
+            logger.setLevel(logging.DEBUG)
+        token = set_headers(headers)
+        result: Result[R, E] | None = None
+        error: BaseException | None = None
+        cancelled = False
+        try:
+            value = await env.run(adapter, RawValue(_converter.to_payload(args)))
+            result = Success(
+                _converter.from_payload(_converter.to_payload(value), definition.result_type)
+            )
+        except ApplicationError as exc:
+            error_type = definition.error_types.get(exc.type or "")
+            if error_type is not None and exc.details:
+                encoded = _converter.to_payload(exc.details[0])
+                result = Failure(_converter.from_payload(encoded, error_type))
+            else:
+                error = exc
+        except asyncio.CancelledError as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the test itself is being cancelled, not the activity
+            cancelled = True
+            error = exc
+        except Exception as exc:
+            error = exc
+        finally:
+            reset_headers(token)
+            for timer in timers:
+                timer.cancel()
+            for logger in loggers:
+                logger.removeHandler(capture)
+                logger.setLevel(levels[logger])
+        return ActivityRun(
+            attempt=attempt,
+            result=result,
+            exception=error,
+            heartbeats=heartbeats,
+            logs=capture.records,
+            state=StateCounts.between(before, store.stats),
+            files=_changed(self.output_path, files_before),
+            output_path=self.output_path,
+            cancelled=cancelled,
+        )
+
+    async def run_retries(
+        self,
+        activity: Activity[Concatenate[Any, A, P], R, E],
+        args: A,
+        /,
+        *,
+        max_attempts: int,
+        heartbeat_timeout: timedelta | None = None,
+        between: Any = None,
+    ) -> list[ActivityRun[R, E]]:
+        """Run attempts 1..``max_attempts`` the way Temporal would retry them.
+
+        The next attempt starts after an exception (unless non-retryable) or a
+        retryable ``Failure``, with the last heartbeat details of the one before,
+        so ``ctx.last_checkpoint`` sees the newest checkpoint. ``between``, if
+        given, is called with each finished attempt (for example to advance the
+        clock).
+        """
+        policy = RetryPolicy(maximum_attempts=max_attempts)
+        runs: list[ActivityRun[R, E]] = []
+        details: list[Any] = []
+        for attempt in range(1, max_attempts + 1):
+            run = await self.run(
+                activity, args, attempt=attempt, retry_policy=policy,
+                heartbeat_timeout=heartbeat_timeout, heartbeat_details=details,
+            )  # fmt: skip
+            runs.append(run)
+            if between is not None:
+                between(run)
+            if not _retried(run, activity):
+                break
+            if run.heartbeats:
+                # Temporal hands the next attempt the details decoded without a type.
+                details = [msgspec.json.decode(_encoder.encode(run.heartbeats[-1]))]
+        return runs
+
+
+def _shutdown(env: temporalio.testing.ActivityEnvironment) -> None:
+    env.worker_shutdown()
+    env.cancel()
+
+
+def _retried(run: ActivityRun[Any, Any], activity: Activity[Any, Any, Any]) -> bool:
+    if run.cancelled:
+        return False
+    if run.exception is not None:
+        return not (isinstance(run.exception, ApplicationError) and run.exception.non_retryable)
+    if isinstance(run.result, Failure):
+        return not bool(getattr(run.result.failure(), "non_retryable", True))
+    return False
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    if folder.is_dir():
+        yield from (p for p in folder.rglob("*") if p.is_file())
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in _files(folder)
+    }
+
+
+def _changed(folder: Path, before: dict[str, tuple[int, int]]) -> dict[str, bytes]:
+    after = _snapshot(folder)
+    return {
+        name: (folder / name).read_bytes()
+        for name, stamp in sorted(after.items())
+        if before.get(name) != stamp
+    }
