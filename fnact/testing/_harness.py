@@ -104,8 +104,12 @@ class ActivityRun(Generic[R, E]):
 
     @property
     def progress(self) -> list[float]:
-        """The progress values reported, in order."""
-        return [b.progress for b in self.heartbeats if b.progress is not None]
+        """The progress values reported, in order (one per change)."""
+        seen: list[float] = []
+        for beat in self.heartbeats:
+            if beat.progress is not None and (not seen or seen[-1] != beat.progress):
+                seen.append(beat.progress)
+        return seen
 
     @property
     def log_fields(self) -> list[dict[str, Any]]:
@@ -124,9 +128,12 @@ class _Capture(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []
+        self._seen: set[int] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        if id(record) not in self._seen:  # attached to a logger and its ancestor
+            self._seen.add(id(record))
+            self.records.append(record)
 
 
 class ActivityHarness:

@@ -1,0 +1,227 @@
+"""ActivityHarness: everything an in-process activity run did, and how to set it up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+from dependency_injector import providers
+from dependency_injector.wiring import Provide
+from returns.result import Failure, Result, Success
+from temporalio.exceptions import ApplicationError
+
+import fnact
+from fnact.testing import ActivityHarness, StateCounts, assert_failure, assert_success
+
+
+class Export(msgspec.Struct):
+    rows: int
+    fail_at: int = -1
+
+
+class Cursor(msgspec.Struct):
+    next: int
+
+
+class Tenant(msgspec.Struct):
+    name: str
+
+
+class Busy(fnact.Fault):
+    non_retryable = False
+    where: int
+
+
+@dataclass
+class Client:
+    tenant: str
+    closed: int = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@dataclass
+class Api:
+    name: str
+
+
+class AppContainer(fnact.Container):
+    api = providers.Singleton(Api, name="real")
+    handler = providers.Factory(lambda workflow_args: Client(workflow_args.name))
+
+
+async def make_api() -> Api:
+    return Api(name="async")
+
+
+@fnact.activity(checkpoint=Cursor)
+async def export(
+    ctx: fnact.ActivityContext[Client, Tenant], job: Export, api: Api = Provide[AppContainer.api]
+) -> Result[int, Busy]:
+    """Export rows one by one, checkpointing; fail at ``fail_at`` on the first attempt."""
+    start = ctx.last_checkpoint(Cursor)
+    begin = start.next if start else 0
+    ctx.logger.info("export started", begin=begin, api=api.name)
+    for row in range(begin, job.rows):
+        if row == job.fail_at and ctx.info.attempt == 1:
+            raise ConnectionError("network blip")
+        if row == job.fail_at and ctx.info.attempt == 2:
+            return Failure(Busy(where=row))
+        ctx.checkpoint(Cursor(next=row + 1))
+        ctx.heartbeat(progress=100 * (row + 1) / job.rows, message=f"row {row}")
+        await asyncio.sleep(0)
+    ctx.write_output(f"{ctx.state.workflow_args.name}.txt", f"{job.rows - begin} rows")
+    return Success(job.rows - begin)
+
+
+@fnact.activity
+async def wait(ctx: fnact.ActivityContext, job: Export) -> Result[int, Busy]:
+    """Heartbeat until cancelled, counting the cleanups."""
+    try:
+        for n in range(1000):
+            ctx.heartbeat(progress=n)
+            await asyncio.sleep(0.01)
+    except asyncio.CancelledError:
+        ctx.logger.warning("cleaned up")
+        raise
+    return Success(0)
+
+
+@fnact.activity
+async def swallow(ctx: fnact.ActivityContext, job: Export) -> Result[int, Busy]:
+    """Swallow cancellation and claim success (a bug a worker shutdown must not record)."""
+    try:
+        await ctx.wait_for_cancel()
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        pass
+    return Success(1)
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> ActivityHarness:
+    return ActivityHarness(AppContainer(), output_root=tmp_path, workflow_args=Tenant("acme"))
+
+
+async def test_run_records_result_heartbeats_logs_state_and_files(harness: ActivityHarness) -> None:
+    """One run returns its Result with heartbeats, checkpoints, logs, state counts and files."""
+    run = await harness.run(export, Export(rows=3))
+    assert assert_success(run.result) == 3
+    assert run.progress == pytest.approx([100 / 3, 200 / 3, 100.0])
+    assert run.checkpoints == [Cursor(1), Cursor(2), Cursor(3)]
+    assert run.heartbeats[-1].message == "row 2"
+    assert run.log_fields[0] == {
+        "message": "export started", "workflow_id": "test-workflow", "run_id": "test-run",
+        "activity_type": "export", "activity_id": "test", "attempt": 1, "task_queue": "test",
+        "begin": 0, "api": "real",
+    }  # fmt: skip
+    assert run.state == StateCounts(builds=1)
+    assert run.files == {"acme.txt": b"3 rows"}
+    assert run.output_path == harness.output_path
+
+
+async def test_overrides_apply_until_close_sync_and_async(harness: ActivityHarness) -> None:
+    """Overrides, with values or (async) providers, apply to later runs and are undone on close."""
+    harness.override(api=Api(name="fake"))
+    assert (await harness.run(export, Export(rows=1))).log_fields[0]["api"] == "fake"
+    harness.override(api=providers.Factory(make_api))
+    assert (await harness.run(export, Export(rows=1))).log_fields[0]["api"] == "async"
+    harness.close()
+    assert not harness.container.api.overridden
+    assert not harness.container.settings.overridden
+    assert harness.container.api().name == "real"
+
+
+def test_override_of_unknown_provider_names_it(harness: ActivityHarness) -> None:
+    """Overriding a provider the container lacks raises, naming it."""
+    with pytest.raises(AttributeError, match="no provider named 'database'"):
+        harness.override(database=object())
+
+
+async def test_retries_carry_the_last_checkpoint(harness: ActivityHarness) -> None:
+    """run_retries resumes each attempt from the previous attempt's last checkpoint."""
+    runs = await harness.run_retries(export, Export(rows=5, fail_at=3), max_attempts=3)
+    assert [r.attempt for r in runs] == [1, 2, 3]
+    assert isinstance(runs[0].exception, ConnectionError)
+    assert assert_failure(runs[1].result, Busy) == Busy(where=3)
+    assert runs[1].log_fields[0]["begin"] == 3
+    assert assert_success(runs[2].result) == 2
+    assert runs[2].log_fields[0]["begin"] == 3
+
+
+async def test_cancel_after_heartbeats_runs_cleanup_and_releases(harness: ActivityHarness) -> None:
+    """Cancelling after k heartbeats cancels the body, which cleans up and re-raises."""
+    run = await harness.run(wait, Export(rows=0), cancel_after_heartbeats=3)
+    assert run.cancelled
+    assert isinstance(run.exception, asyncio.CancelledError)
+    assert len(run.heartbeats) == 3
+    assert [f["message"] for f in run.log_fields] == ["cleaned up"]
+
+
+async def test_cancel_after_a_time(harness: ActivityHarness) -> None:
+    """Cancelling after a delay stops a running body."""
+    run = await harness.run(wait, Export(rows=0), cancel_after=0.05)
+    assert run.cancelled
+    assert 1 <= len(run.heartbeats) < 100
+
+
+async def test_worker_shutdown_is_never_recorded_as_success(harness: ActivityHarness) -> None:
+    """A body that swallows a shutdown's cancellation fails retryably instead of succeeding."""
+    run = await harness.run(swallow, Export(rows=0), shutdown_after=0.02)
+    assert isinstance(run.exception, ApplicationError)
+    assert run.exception.type == "WorkerShutdown"
+    assert not run.exception.non_retryable
+
+
+async def test_fake_clock_drives_state_refresh(harness: ActivityHarness) -> None:
+    """Advancing the fake clock past the TTL rebuilds the state and closes the old handler."""
+    first = await harness.run(export, Export(rows=1))
+    harness.clock.advance(timedelta(minutes=14, seconds=59))
+    second = await harness.run(export, Export(rows=1))
+    harness.clock.advance(timedelta(seconds=1))
+    third = await harness.run(export, Export(rows=1))
+    assert (first.state, second.state) == (StateCounts(builds=1), StateCounts())
+    assert third.state == StateCounts(builds=1, refreshes=1, closes=1)
+
+
+async def test_run_identity_and_info_overrides(tmp_path: Path) -> None:
+    """Workflow id, run id, start time and attempt reach the activity as given."""
+    harness = ActivityHarness(
+        AppContainer(), output_root=tmp_path, workflow_args=Tenant("t"), workflow_id="wf-9",
+        run_id="r-9", run_started=datetime(2030, 2, 3, 4, 5, tzinfo=UTC),
+    )  # fmt: skip
+    run = await harness.run(export, Export(rows=1), attempt=4)
+    assert run.log_fields[0]["workflow_id"] == "wf-9"
+    assert run.log_fields[0]["attempt"] == 4
+    assert run.output_path == tmp_path / "2030/02/03/04/05/wf-9/r-9"
+    assert (run.output_path / "t.txt").read_text() == "1 rows"
+
+
+async def test_logs_are_captured_whatever_the_level(
+    harness: ActivityHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Records are captured even when the application's loggers are at WARNING."""
+    logging.getLogger("fnact").setLevel(logging.WARNING)
+    try:
+        run = await harness.run(export, Export(rows=1))
+    finally:
+        logging.getLogger("fnact").setLevel(logging.NOTSET)
+    assert [f["message"] for f in run.log_fields] == ["export started"]
+    assert logging.getLogger("fnact").level == logging.NOTSET
+
+
+def test_assertion_helpers_explain_mismatches() -> None:
+    """assert_success/assert_failure say what they got and show a diff of values."""
+    with pytest.raises(AssertionError, match=r"expected Success, got Failure\(Busy\)"):
+        assert_success(Failure(Busy(where=1)))
+    with pytest.raises(AssertionError, match=r"expected Failure\(Busy\), got Success"):
+        assert_failure(Success(1), Busy)
+    with pytest.raises(AssertionError, match=r"(?s)Success value differs.*-\[1, 2\].*\+\[1, 3\]"):
+        assert_success(Success([1, 3]), [1, 2])
+    assert assert_failure(Failure(Busy(where=2)), Busy, Busy(where=2)) == Busy(where=2)
