@@ -25,6 +25,7 @@ from returns.result import Result
 from temporalio.common import RetryPolicy
 
 from fnact._context import ActivityContext
+from fnact._secret import Secret
 from fnact.exceptions import ActivityDefinitionError, DependencyError
 
 __all__ = ["Activity", "ActivityDefinition", "ActivityOptions", "Dependency", "activity"]
@@ -342,7 +343,7 @@ def _check_type(hint: Any, what: str, fail: Callable[[str], ActivityDefinitionEr
 def _custom_type(info: msgspec.inspect.Type, seen: set[int]) -> Any:
     """Return the first type inside ``info`` that msgspec has no codec for."""
     if isinstance(info, msgspec.inspect.CustomType):
-        return info.cls
+        return None if info.cls is Secret else info.cls
     if id(info) in seen:
         return None
     seen.add(id(info))

@@ -22,9 +22,15 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from fnact._activity import ActivityDefinition, Dependency
-from fnact._codec import data_converter, decoder_for
+from fnact._codec import data_converter, decoder_for, to_payload
 from fnact._context import ActivityContext
-from fnact._heartbeat import Heartbeater, decode_checkpoint, run_with_heartbeats, send_interval
+from fnact._heartbeat import (
+    Heartbeater,
+    decode_checkpoint,
+    payload_too_large,
+    run_with_heartbeats,
+    send_interval,
+)
 from fnact._outcome import error_from_failure
 from fnact._runinfo import current_headers
 from fnact._state import RunKey, StateStore
@@ -170,6 +176,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             auto_interval=interval if auto else None,
             stall_timeout=stall,
             name=name,
+            payload_limit=settings.payload_limit,
         )
 
     async def call(
@@ -202,7 +209,11 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                     f"activity {name!r} was interrupted by a worker shutdown; retrying",
                     type="WorkerShutdown",
                 )
-            return result.unwrap()
+            payload = to_payload(result.unwrap())
+            limit = settings_provider().payload_limit
+            if len(payload.data) > limit:
+                raise payload_too_large(f"activity {name!r} result", len(payload.data), limit)
+            return RawValue(payload)  # encoded once: Temporal passes it through
         if isinstance(result, Failure):
             await _release(store_provider(), ctx.info)
             raise error_from_failure(result.failure())

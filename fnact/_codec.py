@@ -11,19 +11,49 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import google.protobuf.message
 import msgspec
 import temporalio.api.common.v1
 import temporalio.converter
+
+from fnact._secret import MASK, Secret
 
 __all__ = [
     "MsgspecJSONPayloadConverter",
     "MsgspecPayloadConverter",
     "data_converter",
     "decoder_for",
+    "encode",
+    "masking_encoder",
+    "to_payload",
 ]
 
 _ENCODING = b"json/plain"
-_encoder = msgspec.json.Encoder()
+
+
+def _enc_hook(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.reveal()
+    raise TypeError(f"Encoding objects of type {type(value).__qualname__} is unsupported")
+
+
+def _masking_hook(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    raise TypeError(f"Encoding objects of type {type(value).__qualname__} is unsupported")
+
+
+def _dec_hook(type_hint: Any, value: Any) -> Any:
+    if type_hint is Secret:
+        if not isinstance(value, str):
+            raise TypeError(f"Expected `str` for a Secret, got `{type(value).__name__}`")
+        return Secret(value)
+    raise NotImplementedError
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+masking_encoder = msgspec.json.Encoder(enc_hook=_masking_hook)
+"""Encodes like fnact's converter, but writes every `Secret` as its mask."""
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
@@ -32,11 +62,29 @@ def decoder_for(type_hint: Any) -> msgspec.json.Decoder[Any]:
     try:
         return _decoders[type_hint]
     except KeyError:
-        decoder = msgspec.json.Decoder(type_hint, strict=True)
+        decoder = msgspec.json.Decoder(type_hint, strict=True, dec_hook=_dec_hook)
         _decoders[type_hint] = decoder
         return decoder
     except TypeError:  # unhashable typing construct: do not cache
-        return msgspec.json.Decoder(type_hint, strict=True)
+        return msgspec.json.Decoder(type_hint, strict=True, dec_hook=_dec_hook)
+
+
+def encode(value: Any) -> bytes:
+    """Encode ``value`` as fnact's converter does (secrets revealed, for inputs)."""
+    return _encoder.encode(value)
+
+
+def to_payload(value: Any) -> temporalio.api.common.v1.Payload:
+    """Encode ``value`` exactly as `data_converter` would, without its per-call overhead.
+
+    ``None``, bytes and protobuf messages keep Temporal's encodings; the rest is
+    msgspec JSON built straight into a payload (~0.7 µs against ~4.5 µs).
+    """
+    if value is None or isinstance(value, bytes | google.protobuf.message.Message):
+        return data_converter.payload_converter.to_payload(value)
+    payload = temporalio.api.common.v1.Payload(data=_encoder.encode(value))
+    payload.metadata["encoding"] = _ENCODING
+    return payload
 
 
 class MsgspecJSONPayloadConverter(temporalio.converter.EncodingPayloadConverter):

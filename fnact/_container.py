@@ -35,6 +35,12 @@ class Settings:
     """At most this many runs keep a state in one worker; least recently used go first."""
     output_root: Path = Path("fnact-output")
     """The folder under which each run's output path lies."""
+    payload_limit: int = 2 * 1024 * 1024
+    """Largest result or checkpoint, in bytes, before fnact fails the activity (non-retryable).
+
+    Temporal rejects payloads over 2 MB by default with a *retryable* error that
+    reruns the whole activity; fnact fails first, with the size in the message.
+    """
     heartbeat_interval: timedelta | None = None
     """Send heartbeats at most this often; ``None`` derives it from the heartbeat timeout.
 

@@ -190,10 +190,16 @@ class ActivityContext(Generic[H, W]):
 
         The checkpoint travels in the heartbeat details; the next attempt reads
         it with `last_checkpoint`. Like `heartbeat`, it is throttled.
+
+        Raises:
+            TypeError: ``value`` contains a `Secret` (heartbeat details are stored in clear).
+            ApplicationError: non-retryable, ``value`` is over the payload limit.
         """
         if value is None:
             raise ValueError("ActivityContext.checkpoint: value must not be None")
-        self.heartbeater.record(None, None, value)
+        heartbeater = self.heartbeater
+        heartbeater.check_checkpoint(value)
+        heartbeater.record(None, None, value)
 
     def last_checkpoint(self, checkpoint_type: type[C]) -> C | None:
         """Return the newest checkpoint an earlier attempt got to the server, or ``None``.

@@ -29,6 +29,7 @@ import temporalio.activity
 from temporalio.exceptions import ApplicationError
 
 from fnact._codec import decoder_for
+from fnact._secret import Secret
 
 __all__ = [
     "Heartbeat",
@@ -37,6 +38,7 @@ __all__ = [
     "auto_heartbeater",
     "current_heartbeater",
     "decode_checkpoint",
+    "payload_too_large",
     "send_interval",
 ]
 
@@ -45,6 +47,29 @@ T = TypeVar("T")
 
 _log = logging.getLogger("fnact.heartbeat")
 _encoder = msgspec.json.Encoder()
+DEFAULT_PAYLOAD_LIMIT = 2 * 1024 * 1024
+
+
+def _refuse_secrets(value: Any) -> Any:
+    if isinstance(value, Secret):
+        raise TypeError(
+            "a checkpoint must not contain a Secret: heartbeat details are stored in "
+            "Temporal's history in clear"
+        )
+    raise TypeError(f"Encoding objects of type {type(value).__qualname__} is unsupported")
+
+
+_checkpoint_encoder = msgspec.json.Encoder(enc_hook=_refuse_secrets)
+
+
+def payload_too_large(what: str, size: int, limit: int) -> ApplicationError:
+    """Return the non-retryable error for a payload over Temporal's limit."""
+    return ApplicationError(
+        f"{what} is {size:,} bytes, over the {limit:,}-byte payload limit; write large data "
+        "under ctx.output_path and return or checkpoint its path instead",
+        type="PayloadTooLarge",
+        non_retryable=True,
+    )
 
 
 class Heartbeat(msgspec.Struct, omit_defaults=True):
@@ -102,6 +127,7 @@ class Heartbeater:
             runs a body (``None``: no auto beats).
         stall_timeout: stop auto beats after this long without progress (``None``: never).
         name: the activity's name, for the stall log.
+        payload_limit: the largest checkpoint, in encoded bytes.
     """
 
     __slots__ = (
@@ -118,6 +144,7 @@ class Heartbeater:
         "interval",
         "message",
         "name",
+        "payload_limit",
         "progress",
         "sent",
         "stall_timeout",
@@ -131,8 +158,10 @@ class Heartbeater:
         auto_interval: float | None = None,
         stall_timeout: float | None = None,
         name: str = "activity",
+        payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
     ) -> None:
         self.interval = interval
+        self.payload_limit = payload_limit
         self.auto_interval = auto_interval
         self.stall_timeout = stall_timeout
         self.name = name
@@ -174,6 +203,17 @@ class Heartbeater:
             self._flush_handle = self._loop.call_at(
                 self._loop.time() + self.interval - (now - self._last_sent), self._timed_flush
             )
+
+    def check_checkpoint(self, value: object) -> None:
+        """Refuse a checkpoint that holds a Secret or is over the payload limit.
+
+        Raises:
+            TypeError: ``value`` contains a `Secret` or cannot be encoded.
+            ApplicationError: non-retryable, ``value`` is over the payload limit.
+        """
+        size = len(_checkpoint_encoder.encode(value))
+        if size > self.payload_limit:
+            raise payload_too_large(f"activity {self.name!r} checkpoint", size, self.payload_limit)
 
     def flush(self) -> None:
         """Send the newest details now if any were recorded since the last send."""

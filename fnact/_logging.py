@@ -16,6 +16,8 @@ from typing import Any
 
 import msgspec
 
+from fnact._secret import Secret
+
 __all__ = ["BoundLogger", "JSONFormatter"]
 
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "fields"}
@@ -93,7 +95,7 @@ class BoundLogger:
 
 
 def _default(value: object) -> object:
-    return repr(value)
+    return str(value) if isinstance(value, Secret) else repr(value)
 
 
 class JSONFormatter(logging.Formatter):

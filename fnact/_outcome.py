@@ -15,6 +15,10 @@ import msgspec
 import temporalio.converter
 import temporalio.exceptions
 from returns.result import Failure
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
+
+from fnact._codec import masking_encoder
 
 __all__ = ["Fault", "error_from_failure", "failure_from_error", "retry_delay_of"]
 
@@ -60,9 +64,13 @@ def retry_delay_of(error: object) -> timedelta | None:
 
 def error_from_failure(error: object) -> temporalio.exceptions.ApplicationError:
     """Turn the ``e`` of ``Failure(e)`` into the `ApplicationError` Temporal records."""
+    # Details go out masked: a Secret in an error never reaches the server's history.
+    details = RawValue(
+        Payload(metadata={"encoding": b"json/plain"}, data=masking_encoder.encode(error))
+    )
     return temporalio.exceptions.ApplicationError(
         repr(error),
-        error,
+        details,
         type=type(error).__name__,
         non_retryable=bool(getattr(error, "non_retryable", True)),
         next_retry_delay=retry_delay_of(error),
@@ -90,6 +98,8 @@ def failure_from_error(
     if raw is not None and raw.application_failure_info.details.payloads:
         payloads = raw.application_failure_info.details.payloads
         value = converter.from_payloads([payloads[0]], [error_type])[0]
+    elif cause.details and isinstance(cause.details[0], RawValue):
+        value = converter.from_payloads([cause.details[0].payload], [error_type])[0]
     elif cause.details:
         value = msgspec.convert(cause.details[0], error_type, strict=False)
     else:

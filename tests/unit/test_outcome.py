@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from returns.result import Failure
+from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 import fnact
@@ -31,7 +32,9 @@ def test_fault_is_non_retryable_by_default() -> None:
     error = error_from_failure(Gone(key="a"))
     assert error.type == "Gone"
     assert error.non_retryable is True
-    assert error.details == (Gone(key="a"),)
+    [detail] = error.details
+    assert isinstance(detail, RawValue)
+    assert detail.payload.data == b'{"key":"a"}'
     assert error.next_retry_delay is None
     assert "Gone(key='a')" in error.message
 
@@ -41,6 +44,19 @@ def test_fault_declares_retry_and_delay() -> None:
     error = error_from_failure(Throttled(seconds=2.5))
     assert error.non_retryable is False
     assert error.next_retry_delay == timedelta(seconds=2.5)
+
+
+def test_secrets_in_a_fault_are_masked_in_message_and_details() -> None:
+    """A Secret inside a Fault is masked in the failure's message and in its details."""
+
+    class LoginRejected(fnact.Fault):
+        user: str
+        password: fnact.Secret
+
+    error = error_from_failure(LoginRejected(user="ada", password=fnact.Secret("hunter2")))
+    assert "hunter2" not in error.message
+    assert b"hunter2" not in error.details[0].payload.data
+    assert b'"password":"********"' in error.details[0].payload.data
 
 
 def test_bad_retry_delay_type_is_reported() -> None:
