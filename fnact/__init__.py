@@ -11,6 +11,7 @@ from fnact._logging import BoundLogger, JSONFormatter
 from fnact._outcome import Fault
 from fnact._paths import build_output_path
 from fnact._runinfo import get_workflow_id, get_workflow_run_id
+from fnact._secret import Secret
 from fnact._state import InMemoryStateStore, RunKey, RunState, StateStats, StateStore
 from fnact._worker import Worker, connect, create_worker, run_worker
 
@@ -30,6 +31,7 @@ __all__ = [
     "JSONFormatter",
     "RunKey",
     "RunState",
+    "Secret",
     "Settings",
     "StateStats",
     "StateStore",

@@ -18,7 +18,8 @@ def test_all_is_pinned_and_sorted() -> None:
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
         "DevServer", "FakeClock", "Fault", "Heartbeat", "Heartbeater", "InMemoryStateStore",
         "JSONFormatter", "auto_heartbeater",
-        "RunKey", "RunState", "Settings", "StateStats", "StateStore", "SystemClock", "Worker",
+        "RunKey", "RunState", "Secret", "Settings", "StateStats", "StateStore", "SystemClock",
+        "Worker",
         "activity", "build_output_path", "connect", "create_worker", "data_converter",
         "get_workflow_id", "get_workflow_run_id", "run_worker",
     }  # fmt: skip
