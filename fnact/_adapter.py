@@ -245,7 +245,9 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
         settings = settings_provider()
         if not (definition.uses_state or watches_heartbeats or settings.heartbeat_interval):
             ctx: ActivityContext[Any, Any] = ActivityContext(
-                output_root=settings.output_root, logger=logger_provider()
+                output_root=settings.output_root,
+                logger=logger_provider(),
+                payload_limit=settings.payload_limit,
             )
             return await call(ctx, args, kwargs, None)
         info = temporalio.activity.info()
@@ -256,6 +258,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 output_root=settings.output_root,
                 logger=logger_provider(),
                 heartbeat=heartbeater,
+                payload_limit=settings.payload_limit,
             )
             return await call(ctx, args, kwargs, heartbeater)
         key = RunKey(info.workflow_id or "", info.workflow_run_id or "")
@@ -266,6 +269,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 output_root=settings.output_root,
                 logger=logger_provider(),
                 heartbeat=heartbeater,
+                payload_limit=settings.payload_limit,
             )
             return await call(ctx, args, kwargs, heartbeater)
 

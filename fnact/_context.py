@@ -13,6 +13,7 @@ import temporalio.activity
 from typing_extensions import TypeVar
 
 from fnact._heartbeat import (
+    DEFAULT_PAYLOAD_LIMIT,
     Heartbeater,
     HeartbeatSink,
     current_heartbeater,
@@ -63,6 +64,7 @@ class ActivityContext(Generic[H, W]):
         "_logger_base",
         "_output_path",
         "_output_root",
+        "_payload_limit",
         "_run_started",
         "_state",
     )
@@ -77,6 +79,7 @@ class ActivityContext(Generic[H, W]):
         heartbeat: HeartbeatSink | Heartbeater | None = None,
         cancelled: asyncio.Event | None = None,
         run_started: datetime | None = None,
+        payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
     ) -> None:
         """Build a context.
 
@@ -89,6 +92,7 @@ class ActivityContext(Generic[H, W]):
                 unthrottled (handy in tests); Temporal's heartbeat, throttled, when omitted.
             cancelled: an event that signals cancellation; Temporal's when omitted.
             run_started: the run's start time; read from the activity's headers when omitted.
+            payload_limit: the largest checkpoint, in encoded bytes.
         """
         self._info = info
         self._state = state
@@ -100,6 +104,7 @@ class ActivityContext(Generic[H, W]):
         )
         self._cancelled = cancelled
         self._run_started = run_started
+        self._payload_limit = payload_limit
         self._output_path: Path | None = None
 
     @property
@@ -172,9 +177,19 @@ class ActivityContext(Generic[H, W]):
         """The attempt's heartbeater (built on first use)."""
         if self._heartbeater is None:
             self._heartbeater = current_heartbeater() or Heartbeater(
-                interval=send_interval(self.info.heartbeat_timeout), name=self.info.activity_type
+                interval=send_interval(self.info.heartbeat_timeout),
+                name=self.info.activity_type,
+                payload_limit=self._payload_limit,
             )
         return self._heartbeater
+
+    def has_output(self, relative: str) -> bool:
+        """Whether an earlier attempt already committed this file under `output_path`.
+
+        Files written with `write_output` appear whole or not at all, so an
+        existing file is a finished one: skip the work that produces it.
+        """
+        return output_file(self.output_path, relative).is_file()
 
     def heartbeat(self, *, progress: float | None = None, message: str | None = None) -> None:
         """Report progress: cheap to call often, sent to Temporal at most once per interval.

@@ -426,3 +426,86 @@ class Remote:
         )
         value: list[int] = result.unwrap()
         return value
+
+
+class Login(msgspec.Struct, frozen=True):
+    """Credentials in a workflow's input."""
+
+    user: str
+    password: fnact.Secret
+
+
+class LoginRejected(fnact.Fault):
+    """A Failure that carries the credentials it was given."""
+
+    user: str
+    password: fnact.Secret
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=20), heartbeat_timeout=timedelta(seconds=5)
+)
+async def log_in(
+    ctx: fnact.ActivityContext[None, Login], login: Login
+) -> Result[int, LoginRejected]:
+    """Use the secret, log it, heartbeat about it, then reject it."""
+    password = ctx.state.workflow_args.password
+    assert password.reveal() == login.password.reveal()
+    ctx.logger.info("logging in %s with %s", login.user, password, password=password, login=login)
+    ctx.heartbeat(progress=50, message=f"trying {password}")
+    await asyncio.sleep(0.2)
+    return Failure(LoginRejected(user=login.user, password=password))
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20))
+async def huge(ctx: fnact.ActivityContext, step: Step) -> Result[str, NotFound]:
+    """Return a result of ``step.value`` bytes."""
+    return Success("x" * step.value)
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20))
+async def where_am_i(ctx: fnact.ActivityContext, step: Step) -> Result[str, NotFound]:
+    """Return the run's output path relative to the output root."""
+    return Success(fnact.build_output_path())
+
+
+ACTIVITIES.extend([log_in, huge, where_am_i])
+BY_NAME.update({a.name: a for a in ACTIVITIES})
+
+
+@workflow.defn
+class SecretLogin:
+    """Log in with the workflow's credentials; fail with the masked rejection."""
+
+    @workflow.run
+    async def run(self, login: Login) -> int:
+        result = await fnact.workflow.execute_activity(log_in, login)
+        if isinstance(result, Failure):
+            raise ApplicationError(f"rejected: {result.failure()!r}", non_retryable=True)
+        return result.unwrap()
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=60), heartbeat_timeout=timedelta(seconds=2)
+)
+async def write_files(
+    ctx: fnact.ActivityContext, step: Step, progress: str | None = Provide[Container.progress]
+) -> Result[list[int], NotFound]:
+    """Write ``step.value`` files of 256 KiB, skipping those already committed."""
+    written = []
+    for part in range(step.value):
+        name = f"part-{part:03d}.bin"
+        if ctx.has_output(name):
+            continue
+        ctx.write_output(name, bytes([part % 256]) * 256 * 1024)
+        written.append(part)
+        if progress:
+            with open(progress, "a") as out:  # noqa: ASYNC230 (tiny append)
+                out.write(f"{ctx.info.attempt} {part}\n")
+        ctx.heartbeat(progress=part)
+        await asyncio.sleep(0.05)
+    return Success([ctx.info.attempt, len(written)])
+
+
+ACTIVITIES.append(write_files)
+BY_NAME[write_files.name] = write_files

@@ -24,12 +24,13 @@ from tests.integration.app import (
     Remote,
     RunArgs,
     Scenario,
+    SecretLogin,
     Strict,
     plain_wait,
 )
 
 pytestmark = pytest.mark.integration
-WORKFLOWS = [Scenario, Strict, RawCall, Chain, Continuing, PlainCall, Remote]
+WORKFLOWS = [Scenario, Strict, RawCall, Chain, Continuing, PlainCall, Remote, SecretLogin]
 
 
 @pytest.fixture

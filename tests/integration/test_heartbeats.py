@@ -27,8 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 class WorkerProcess:
     """A worker of the test app running in a child process."""
 
-    def __init__(self, server: DevServer, queue: str, progress: Path) -> None:
+    def __init__(
+        self, server: DevServer, queue: str, progress: Path, output: Path | None = None
+    ) -> None:
         env = {**os.environ, "FNACT_TEST_PROGRESS": str(progress)}
+        if output is not None:
+            env["FNACT_TEST_OUTPUT"] = str(output)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.integration.worker_process", server.address, queue],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -88,6 +92,40 @@ async def test_sigkilled_worker_resumes_from_last_checkpoint_elsewhere(
     assert lost <= 11, f"lost {lost} items, more than one 1 s heartbeat interval"
     second = [item for a, item in lines if a == 2]
     assert second == list(range(resumed_from, 60)), "the retry continues exactly where it resumed"
+
+
+@pytest.mark.slow
+async def test_sigkilled_worker_leaves_no_partial_or_doubled_output(
+    client: temporalio.client.Client,
+    temporal_server: DevServer,
+    fnact_task_queue: str,
+    tmp_path: Path,
+    processes: list[WorkerProcess],
+) -> None:
+    """After a SIGKILL mid-writing, the retry skips committed files and every file is whole."""
+    progress, output = tmp_path / "progress.txt", tmp_path / "output"
+    async with start_worker(client, f"{fnact_task_queue}-wf", Container()):
+        processes.append(WorkerProcess(temporal_server, fnact_task_queue, progress, output))
+        handle = await client.start_workflow(
+            "Remote", RunArgs("write_files", value=40), id=f"files-{uuid.uuid4().hex[:8]}",
+            task_queue=f"{fnact_task_queue}-wf", result_type=list[int],
+        )  # fmt: skip
+        await eventually(lambda: progress.exists() and len(progress.read_text().split()) >= 30)
+        processes[0].kill()
+        processes.append(WorkerProcess(temporal_server, fnact_task_queue, progress, output))
+        attempt, written = await handle.result()
+    lines = [tuple(map(int, line.split())) for line in progress.read_text().splitlines()]
+    first = [part for a, part in lines if a == 1]
+    second = [part for a, part in lines if a == 2]
+    assert attempt == 2
+    assert written == len(second)
+    assert not set(first) & set(second), "no file is written twice"
+    # A kill between a commit and its progress line can hide one part from the log.
+    assert len(set(first) | set(second)) >= 39
+    files = sorted(p for p in output.rglob("part-*.bin"))
+    assert [f.name for f in files] == [f"part-{n:03d}.bin" for n in range(40)]
+    for n, path in enumerate(files):
+        assert path.read_bytes() == bytes([n]) * 256 * 1024, f"{path.name} is partial"
 
 
 @pytest.mark.parametrize("activity", ["wait_forever", "sleep_quietly"])

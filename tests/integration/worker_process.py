@@ -8,7 +8,9 @@ It prints "ready" once polling and runs until killed or sent SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
 
 import fnact
 from tests.integration.app import ACTIVITIES, Container
@@ -21,9 +23,13 @@ async def main(address: str, task_queue: str) -> None:
     def ready(*_: object) -> None:
         print("ready", flush=True)
 
+    container = Container()
+    output = os.environ.get("FNACT_TEST_OUTPUT")
+    if output:
+        container.settings.override(fnact.Settings(output_root=Path(output)))
     await fnact.run_worker(
         task_queue=task_queue,
-        container=Container(),
+        container=container,
         activities=ACTIVITIES,
         client=client,
         on_ready=ready,
