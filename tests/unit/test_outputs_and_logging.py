@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import msgspec
