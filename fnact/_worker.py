@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -43,10 +44,17 @@ async def connect(
     ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS*`` and the
     ``TEMPORAL_CONFIG_FILE`` profile); ``address`` and ``namespace`` override them.
 
+    To encrypt payloads, pass ``data_converter=dataclasses.replace(fnact.data_converter,
+    payload_codec=YourCodec())``; fnact then runs headers through the codec too
+    (its run headers carry a copy of the workflow's input).
+
     Args:
         address: ``host:port`` of the frontend; ``localhost:7233`` when nothing sets it.
         namespace: the namespace; ``default`` when nothing sets it.
         options: more keyword arguments for `temporalio.client.Client.connect`.
+
+    Raises:
+        WorkerConfigurationError: ``data_converter`` does not use fnact's payload converter.
     """
     config: dict[str, Any] = dict(temporalio.envconfig.ClientConfig.load_client_connect_config())
     if address:
@@ -54,8 +62,16 @@ async def connect(
     if namespace:
         config["namespace"] = namespace
     config.setdefault("target_host", "localhost:7233")
+    converter = options.pop("data_converter", data_converter)
+    if converter.payload_converter_class is not data_converter.payload_converter_class:
+        raise WorkerConfigurationError(
+            "connect: data_converter must keep fnact's payload converter; build it with "
+            "dataclasses.replace(fnact.data_converter, payload_codec=...)"
+        )
     config.update(options)
-    config["data_converter"] = data_converter
+    config["data_converter"] = converter
+    if converter.payload_codec is not None:
+        config.setdefault("header_codec_behavior", temporalio.client.HeaderCodecBehavior.CODEC)
     return await temporalio.client.Client.connect(**config)
 
 
@@ -63,7 +79,9 @@ def _with_fnact_converter(client: temporalio.client.Client) -> temporalio.client
     if client.data_converter.payload_converter_class is data_converter.payload_converter_class:
         return client
     config = client.config()
-    config["data_converter"] = data_converter
+    config["data_converter"] = dataclasses.replace(
+        data_converter, payload_codec=client.data_converter.payload_codec
+    )
     return temporalio.client.Client(**config)
 
 
