@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import temporalio.client
+import temporalio.converter
 
 import fnact
 from fnact.exceptions import WorkerConfigurationError
@@ -48,4 +49,14 @@ async def test_client_without_fnact_converter_is_upgraded(temporal_server: DevSe
     """A plain client given to create_worker still gets fnact's msgspec converter."""
     plain = await temporalio.client.Client.connect(temporal_server.address)
     worker = fnact.create_worker(plain, task_queue="q", container=Container(), activities=[echo])
-    assert worker.client.data_converter is fnact.data_converter
+    converter = worker.client.data_converter
+    assert converter.payload_converter_class is fnact.data_converter.payload_converter_class
+    assert converter.payload_codec is None
+
+
+async def test_connect_rejects_a_foreign_payload_converter(temporal_server: DevServer) -> None:
+    """A data converter without fnact's payload converter is refused, saying how to build one."""
+    with pytest.raises(WorkerConfigurationError, match=r"dataclasses\.replace"):
+        await fnact.connect(
+            temporal_server.address, data_converter=temporalio.converter.DataConverter.default
+        )
