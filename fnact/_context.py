@@ -200,11 +200,14 @@ class ActivityContext(Generic[H, W]):
         """
         self.heartbeater.record(progress, message)
 
-    def checkpoint(self, value: object) -> None:
+    def checkpoint(
+        self, value: object, *, progress: float | None = None, message: str | None = None
+    ) -> None:
         """Record a checkpoint (a msgspec Struct) a retry can resume from.
 
         The checkpoint travels in the heartbeat details; the next attempt reads
-        it with `last_checkpoint`. Like `heartbeat`, it is throttled.
+        it with `last_checkpoint`. Like `heartbeat`, it is throttled, and it can
+        report progress in the same heartbeat.
 
         Raises:
             TypeError: ``value`` contains a `Secret` (heartbeat details are stored in clear).
@@ -214,7 +217,7 @@ class ActivityContext(Generic[H, W]):
             raise ValueError("ActivityContext.checkpoint: value must not be None")
         heartbeater = self.heartbeater
         heartbeater.check_checkpoint(value)
-        heartbeater.record(None, None, value)
+        heartbeater.record(progress, message, value)
 
     def last_checkpoint(self, checkpoint_type: type[C]) -> C | None:
         """Return the newest checkpoint an earlier attempt got to the server, or ``None``.
@@ -232,6 +235,7 @@ class ActivityContext(Generic[H, W]):
         the worker; run blocking calls here instead. ``fn`` may call
         `heartbeat` and `checkpoint`.
         """
+        _ = self.heartbeater  # built here, on the loop, so the thread's beats reach it
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     def _flush(self) -> None:

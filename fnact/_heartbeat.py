@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import functools
 import inspect
 import logging
@@ -25,6 +26,7 @@ from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, overload
 
 import msgspec
+import msgspec.structs
 import temporalio.activity
 from temporalio.exceptions import ApplicationError
 
@@ -279,6 +281,8 @@ def decode_checkpoint(details: Any, checkpoint_type: type[T]) -> T | None:
     if raw is None:
         return None
     try:
+        if isinstance(raw, dict) and isinstance(checkpoint_type, type):
+            _refuse_unknown_fields(raw, checkpoint_type)
         value: T = decoder_for(checkpoint_type).decode(_encoder.encode(raw))
     except msgspec.ValidationError as exc:
         raise ApplicationError(
@@ -288,6 +292,19 @@ def decode_checkpoint(details: Any, checkpoint_type: type[T]) -> T | None:
             non_retryable=True,
         ) from None
     return value
+
+
+def _refuse_unknown_fields(raw: dict[str, Any], checkpoint_type: type) -> None:
+    """Reject fields the type no longer has: a renamed field must not decode as its default."""
+    if issubclass(checkpoint_type, msgspec.Struct):
+        known = {f.encode_name for f in msgspec.structs.fields(checkpoint_type)}
+    elif dataclasses.is_dataclass(checkpoint_type):
+        known = {f.name for f in dataclasses.fields(checkpoint_type)}
+    else:
+        return
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise msgspec.ValidationError(f"unknown field(s) {', '.join(map(repr, unknown))}")
 
 
 async def run_with_heartbeats(body: Awaitable[T], heartbeater: Heartbeater) -> T:

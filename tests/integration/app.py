@@ -509,3 +509,20 @@ async def write_files(
 
 ACTIVITIES.append(write_files)
 BY_NAME[write_files.name] = write_files
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=20), auto_heartbeat=False)
+async def blocking_beats(ctx: fnact.ActivityContext, step: Step) -> Result[int, NotFound]:
+    """Heartbeat and checkpoint from a blocking thread, with no heartbeater running yet."""
+
+    def work() -> int:
+        for n in range(step.value):
+            ctx.heartbeat(progress=n)
+            ctx.checkpoint(Cursor(next=n + 1), progress=n)
+        return step.value
+
+    return Success(await ctx.run_blocking(work))
+
+
+ACTIVITIES.append(blocking_beats)
+BY_NAME[blocking_beats.name] = blocking_beats

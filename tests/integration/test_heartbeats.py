@@ -183,3 +183,9 @@ async def test_plain_activity_with_auto_heartbeater_keeps_types_and_gets_cancell
     await handle.cancel()
     # The body swallows the cancellation and returns -1: the beats delivered it.
     assert await handle.result() == -1
+
+
+async def test_heartbeats_from_run_blocking_work_in_a_real_worker(play: Play) -> None:
+    """The first heartbeat of an attempt may come from a run_blocking thread."""
+    outcome = await play("blocking_beats", value=5)
+    assert outcome == Outcome(kind="success", value=5)

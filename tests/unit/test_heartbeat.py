@@ -176,3 +176,20 @@ def test_auto_heartbeater_rejects_sync_functions() -> None:
 
     with pytest.raises(TypeError, match="must be an `async def` function"):
         fnact.auto_heartbeater(sync)  # type: ignore[arg-type]
+
+
+def test_checkpoint_with_a_field_the_type_lost_is_refused() -> None:
+    """A renamed field is refused instead of decoding silently as the new field's default."""
+
+    class Renamed(msgspec.Struct):
+        after: int = 0
+
+    with pytest.raises(ApplicationError, match=r"unknown field\(s\) 'next'"):
+        decode_checkpoint([{"checkpoint": {"next": 4}}], Renamed)
+
+
+async def test_checkpoint_can_carry_progress() -> None:
+    """ctx.checkpoint records progress and message in the same heartbeat."""
+    sink = Sink()
+    fnact.ActivityContext(heartbeat=sink).checkpoint(Cursor(next=2), progress=40, message="p2")
+    assert sink.beats == [fnact.Heartbeat(40, "p2", Cursor(next=2))]
