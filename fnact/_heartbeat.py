@@ -352,12 +352,8 @@ def auto_heartbeater(
     when reported through an `ActivityContext` (``ctx.heartbeat``,
     ``ctx.checkpoint``); in a plain activity, ``fnact.ActivityContext()`` gives one.
 
-    Example:
-        ```python
-        @activity.defn
-        @fnact.auto_heartbeater
-        async def export(job: Job) -> int: ...
-        ```
+    Put it under ``@activity.defn`` (Temporal's decorator outermost); the
+    "Write long-running activities" how-to shows it running.
     """
 
     def decorate(function: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:

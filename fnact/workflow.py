@@ -3,21 +3,9 @@
 This module is safe inside Temporal's workflow sandbox: it does no I/O and
 imports nothing worker-side.
 
-Example:
-    ```python
-    from temporalio import workflow
-    import fnact.workflow
-
-    @workflow.defn
-    class Export:
-        @workflow.run
-        async def run(self, args: ExportArgs) -> int:
-            match await fnact.workflow.execute_activity(count_rows, args):
-                case Success(rows):
-                    return rows
-                case Failure(error):
-                    raise ApplicationError(f"export failed: {error}")
-    ```
+A workflow awaits `execute_activity` and gets the activity's `Result` with its
+declared types; ``examples/metadata/workflows.py`` chains three activities this
+way, and the tutorial walks through it.
 """
 
 from __future__ import annotations

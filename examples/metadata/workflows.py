@@ -37,8 +37,10 @@ class ExtractMetadata:
     @workflow.run
     async def run(self, args: ExtractArgs) -> ExtractReport:
         """Run the extraction; a Failure from any activity fails the workflow."""
+        # --8<-- [start:call]
         listed = await fnact.workflow.execute_activity(list_tables, ListTables())
         tables = unwrap_or_fail(listed, "cannot list tables")
+        # --8<-- [end:call]
         described = []
         for table in tables:
             columns = await fnact.workflow.execute_activity(describe_columns, DescribeTable(table))

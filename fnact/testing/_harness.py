@@ -148,14 +148,8 @@ class ActivityHarness:
         run_id: the run's run id.
         run_started: the run's start time (it shapes the output path).
 
-    Example:
-        ```python
-        async def test_counts_rows(tmp_path):
-            with ActivityHarness(Container(), output_root=tmp_path) as harness:
-                harness.override(db=FakeDatabase(rows=3))
-                run = await harness.run(count_rows, Query("users"))
-                assert assert_success(run.result) == 3
-        ```
+    The "Test an activity" how-to shows it in use; the pytest plugin's
+    ``activity_harness`` fixture builds one per test.
     """
 
     def __init__(
