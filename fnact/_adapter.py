@@ -184,6 +184,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
         args: Any,
         kwargs: dict[str, Any],
         heartbeater: Heartbeater | None,
+        limit: int,
     ) -> Any:
         try:
             if heartbeater is None:
@@ -210,7 +211,6 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                     type="WorkerShutdown",
                 )
             payload = to_payload(result.unwrap())
-            limit = settings_provider().payload_limit
             if len(payload.data) > limit:
                 raise payload_too_large(f"activity {name!r} result", len(payload.data), limit)
             return RawValue(payload)  # encoded once: Temporal passes it through
@@ -249,7 +249,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 logger=logger_provider(),
                 payload_limit=settings.payload_limit,
             )
-            return await call(ctx, args, kwargs, None)
+            return await call(ctx, args, kwargs, None, settings.payload_limit)
         info = temporalio.activity.info()
         heartbeater = heartbeater_for(info, settings)
         if not definition.uses_state:
@@ -260,7 +260,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 heartbeat=heartbeater,
                 payload_limit=settings.payload_limit,
             )
-            return await call(ctx, args, kwargs, heartbeater)
+            return await call(ctx, args, kwargs, heartbeater, settings.payload_limit)
         key = RunKey(info.workflow_id or "", info.workflow_run_id or "")
         async with store_provider().lease(key, build_state) as state:
             ctx = ActivityContext(
@@ -271,7 +271,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 heartbeat=heartbeater,
                 payload_limit=settings.payload_limit,
             )
-            return await call(ctx, args, kwargs, heartbeater)
+            return await call(ctx, args, kwargs, heartbeater, settings.payload_limit)
 
     run_activity.__name__ = fn.__name__
     run_activity.__qualname__ = fn.__qualname__
