@@ -11,6 +11,7 @@ from fnact.testing._activity import run_activity
 from fnact.testing._assertions import assert_failure, assert_success
 from fnact.testing._harness import ActivityHarness, ActivityRun, StateCounts
 from fnact.testing._info import activity_info
+from fnact.testing._protocols import StartWorker
 
 __all__ = [
     "ActivityHarness",
@@ -18,6 +19,7 @@ __all__ = [
     "DevServer",
     "DevServerError",
     "FakeClock",
+    "StartWorker",
     "StateCounts",
     "activity_info",
     "assert_failure",

@@ -42,13 +42,14 @@ async def run_activity(
     workflow would see. An exception escaping the attempt is raised. Use
     `ActivityHarness` to see heartbeats, logs, state and files as well.
     """
-    with ActivityHarness(
+    harness = ActivityHarness(
         container,
         workflow_args=workflow_args,
         workflow_id=workflow_id,
         run_id=run_id,
         run_started=run_started,
-    ) as harness:
+    )
+    try:
         run = await harness.run(
             activity,
             args,
@@ -56,4 +57,6 @@ async def run_activity(
             retry_policy=retry_policy,
             heartbeat_timeout=heartbeat_timeout,
         )
+    finally:
+        harness._reset()  # the run state stays in the caller's container, as in a worker
     return run.unwrap()

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 from returns.result import Failure, Result, Success
 
+from fnact.testing._harness import ActivityRun
+
 __all__ = ["assert_failure", "assert_success"]
 
 R = TypeVar("R")
@@ -28,13 +30,32 @@ def _diff(expected: object, actual: object) -> str:
     return "\n".join(lines)
 
 
-def assert_success(result: Result[R, Any], expected: R = _MISSING) -> R:
+def _result_of(result: Any) -> Any:
+    """Accept a Result, an ActivityRun (whose exception fails the assertion) or None."""
+    __tracebackhide__ = True
+    run_exception = getattr(result, "exception", None)
+    if isinstance(run_exception, BaseException):
+        raise AssertionError(
+            f"the activity raised {type(run_exception).__name__}: {run_exception}"
+        ) from run_exception
+    if hasattr(result, "heartbeats"):  # an ActivityRun
+        return result.result
+    return result
+
+
+def assert_success(
+    result: Result[R, Any] | ActivityRun[R, Any] | None, expected: R = _MISSING
+) -> R:
     """Assert ``result`` is ``Success`` (equal to ``expected`` if given) and return its value.
+
+    ``result`` may be a `Result` or an `ActivityRun`; a run that raised fails the
+    assertion with its exception.
 
     >>> assert_success(Success(3))
     3
     """
     __tracebackhide__ = True
+    result = _result_of(result)
     if not isinstance(result, Success):
         if isinstance(result, Failure):
             error = result.failure()
@@ -48,8 +69,12 @@ def assert_success(result: Result[R, Any], expected: R = _MISSING) -> R:
     return value
 
 
-def assert_failure(result: Result[Any, E], error_type: type[F], expected: F = _MISSING) -> F:
+def assert_failure(
+    result: Result[Any, E] | ActivityRun[Any, E] | None, error_type: type[F], expected: F = _MISSING
+) -> F:
     """Assert ``result`` is ``Failure`` of ``error_type`` (equal to ``expected``) and return it.
+
+    ``result`` may be a `Result` or an `ActivityRun`.
 
     >>> from fnact import Fault
     >>> class Gone(Fault):
@@ -58,6 +83,7 @@ def assert_failure(result: Result[Any, E], error_type: type[F], expected: F = _M
     Gone(key='a')
     """
     __tracebackhide__ = True
+    result = _result_of(result)
     if isinstance(result, Success):
         raise AssertionError(
             f"expected Failure({error_type.__name__}), got Success:\n{_show(result.unwrap())}"

@@ -210,7 +210,23 @@ class ActivityHarness:
         self._overridden.append(provider)
 
     def close(self) -> None:
-        """Undo every override this harness made, newest first."""
+        """Close the run states the runs built and undo every override, newest first.
+
+        Handlers are closed with their ``close()``/``aclose()``; from inside a
+        running event loop use `aclose` instead.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(self.container.state_store().aclose())
+        self._reset()
+
+    async def aclose(self) -> None:
+        """Close the run states the runs built and undo every override."""
+        await self.container.state_store().aclose()
+        self._reset()
+
+    def _reset(self) -> None:
         while self._overridden:
             self._overridden.pop().reset_last_overriding()
 
@@ -224,6 +240,17 @@ class ActivityHarness:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     async def run(
         self,
@@ -239,6 +266,7 @@ class ActivityHarness:
         cancel_after: float | None = None,
         shutdown_after_heartbeats: int | None = None,
         shutdown_after: float | None = None,
+        workflow_args: Any = None,
     ) -> ActivityRun[R, E]:
         """Run one attempt of ``activity`` and return what it did.
 
@@ -253,6 +281,8 @@ class ActivityHarness:
             cancel_after: cancel the attempt after this many seconds.
             shutdown_after_heartbeats: signal worker shutdown after this many heartbeats.
             shutdown_after: signal worker shutdown after this many seconds.
+            workflow_args: the run's workflow arguments for this attempt (default: the
+                harness's ``workflow_args``).
         """
         definition = activity.definition
         adapter = build_adapter(definition, self.container)
@@ -289,8 +319,9 @@ class ActivityHarness:
         if shutdown_after is not None:
             timers.append(loop.call_later(shutdown_after, _shutdown, env))
         headers = {START_HEADER: _converter.to_payload(self.run_started)}
-        if self.workflow_args is not None:
-            headers[ARGS_HEADER] = _converter.to_payload(self.workflow_args)
+        run_args = self.workflow_args if workflow_args is None else workflow_args
+        if run_args is not None:
+            headers[ARGS_HEADER] = _converter.to_payload(run_args)
         store = self.container.state_store()
         before = dataclasses.replace(store.stats)
         files_before = _snapshot(self.output_path)

@@ -17,7 +17,7 @@ Fixtures:
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,15 @@ from dependency_injector import containers
 
 from fnact._devserver import DevServer, DevServerError, find_temporal_cli
 from fnact.testing._harness import ActivityHarness
+from fnact.testing._protocols import StartWorker
 
-__all__ = ["activity_harness", "fnact_container", "fnact_task_queue", "temporal_server"]
+__all__ = [
+    "StartWorker",
+    "activity_harness",
+    "fnact_container",
+    "fnact_task_queue",
+    "temporal_server",
+]
 
 
 @pytest.fixture
@@ -81,8 +88,6 @@ else:
     import temporalio.client
 
     from fnact._worker import connect, create_worker
-
-    StartWorker = Callable[..., Awaitable[str]]
 
     @pytest_asyncio.fixture
     async def temporal_client(temporal_server: DevServer) -> temporalio.client.Client:

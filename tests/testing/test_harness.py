@@ -225,3 +225,32 @@ def test_assertion_helpers_explain_mismatches() -> None:
     with pytest.raises(AssertionError, match=r"(?s)Success value differs.*-\[1, 2\].*\+\[1, 3\]"):
         assert_success(Success([1, 3]), [1, 2])
     assert assert_failure(Failure(Busy(where=2)), Busy, Busy(where=2)) == Busy(where=2)
+
+
+async def test_assertions_accept_a_run_and_report_its_exception(harness: ActivityHarness) -> None:
+    """assert_success takes an ActivityRun; a run that raised fails with its exception."""
+    ok = await harness.run(export, Export(rows=2))
+    assert assert_success(ok) == 2
+    crashed = await harness.run(export, Export(rows=2, fail_at=0))
+    with pytest.raises(AssertionError, match="the activity raised ConnectionError: network blip"):
+        assert_success(crashed)
+
+
+async def test_workflow_args_can_change_per_run(harness: ActivityHarness) -> None:
+    """run(workflow_args=...) builds that run's state from the given arguments."""
+    run = await harness.run(
+        export, Export(rows=1), workflow_args=Tenant("globex")
+    )
+    assert run.files == {"globex.txt": b"1 rows"}
+
+
+def test_close_closes_handlers_and_undoes_overrides(tmp_path: Path) -> None:
+    """Closing the harness outside a loop closes the run-state handlers it built."""
+    harness = ActivityHarness(AppContainer(), output_root=tmp_path, workflow_args=Tenant("a"))
+    asyncio.run(harness.run(export, Export(rows=1)))
+    store = harness.container.state_store()
+    [record] = store._entries.values()
+    harness.close()
+    assert record.state.handler.closed == 1
+    assert len(store) == 0
+    assert not harness.container.settings.overridden

@@ -1,0 +1,1 @@
+"""Tests that double as the code of the testing how-to guides (docs/how-to/)."""
