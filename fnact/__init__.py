@@ -12,6 +12,7 @@ from fnact._outcome import Fault
 from fnact._paths import build_output_path
 from fnact._runinfo import get_workflow_id, get_workflow_run_id
 from fnact._secret import Secret
+from fnact._spec import WorkerSpec
 from fnact._state import InMemoryStateStore, RunKey, RunState, StateStats, StateStore
 from fnact._worker import Worker, connect, create_worker, run_worker
 
@@ -37,6 +38,7 @@ __all__ = [
     "StateStore",
     "SystemClock",
     "Worker",
+    "WorkerSpec",
     "activity",
     "auto_heartbeater",
     "build_output_path",

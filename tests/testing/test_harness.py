@@ -238,9 +238,7 @@ async def test_assertions_accept_a_run_and_report_its_exception(harness: Activit
 
 async def test_workflow_args_can_change_per_run(harness: ActivityHarness) -> None:
     """run(workflow_args=...) builds that run's state from the given arguments."""
-    run = await harness.run(
-        export, Export(rows=1), workflow_args=Tenant("globex")
-    )
+    run = await harness.run(export, Export(rows=1), workflow_args=Tenant("globex"))
     assert run.files == {"globex.txt": b"1 rows"}
 
 

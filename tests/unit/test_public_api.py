@@ -19,7 +19,7 @@ def test_all_is_pinned_and_sorted() -> None:
         "DevServer", "FakeClock", "Fault", "Heartbeat", "Heartbeater", "InMemoryStateStore",
         "JSONFormatter", "auto_heartbeater",
         "RunKey", "RunState", "Secret", "Settings", "StateStats", "StateStore", "SystemClock",
-        "Worker",
+        "Worker", "WorkerSpec",
         "activity", "build_output_path", "connect", "create_worker", "data_converter",
         "get_workflow_id", "get_workflow_run_id", "run_worker",
     }  # fmt: skip

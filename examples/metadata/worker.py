@@ -1,0 +1,27 @@
+"""The metadata example's worker, for the ``fnact`` command.
+
+    fnact worker examples.metadata.worker:spec
+
+Output goes under ``$FNACT_OUTPUT_ROOT`` (``fnact-example/output`` by default).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import fnact
+from examples.metadata.__main__ import TASK_QUEUE, build_container
+from examples.metadata.activities import describe_columns, list_tables, write_metadata
+from examples.metadata.workflows import ExtractMetadata
+
+
+def spec() -> fnact.WorkerSpec:
+    """Build the example's worker: its container is built when the worker starts."""
+    output_root = Path(os.environ.get("FNACT_OUTPUT_ROOT", "fnact-example/output"))
+    return fnact.WorkerSpec(
+        task_queue=TASK_QUEUE,
+        container=build_container(output_root.resolve()),
+        activities=[list_tables, describe_columns, write_metadata],
+        workflows=[ExtractMetadata],
+    )

@@ -1,0 +1,432 @@
+"""The ``fnact`` command: a dev server, a worker of your code, and live progress of a run.
+
+    fnact dev                      the embedded Temporal dev server, until Ctrl+C
+    fnact worker package.mod:spec  a worker of a `WorkerSpec` in your code
+    fnact watch WORKFLOW_ID        progress bars of a run's activities, until it closes
+
+Exit status: 0 on success (for ``watch``: the run completed), 1 on an error or a
+run that did not complete, 2 on a usage error, 130 when interrupted. Errors are
+one line on stderr, ``fnact: error: ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import contextlib
+import importlib
+import inspect
+import io
+import logging
+import os
+import re
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import temporalio.client
+import temporalio.envconfig
+import temporalio.service
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import WorkflowExecutionStatus
+
+from fnact._devserver import DevServer
+from fnact._spec import WorkerSpec
+from fnact._watch import BarsView, PlainView, watch_run
+from fnact._worker import connect, run_worker
+from fnact.exceptions import FnactError
+
+__all__ = ["main", "run"]
+
+_PROG = "fnact"
+_CONNECT_TIMEOUT = timedelta(seconds=5)
+
+
+class CommandError(Exception):
+    """A failure the command reports as one line, with its exit code."""
+
+    def __init__(self, message: str, *, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``fnact`` command on ``argv`` (default ``sys.argv[1:]``) and return its exit code."""
+    parser = _parser()
+    try:
+        options = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    command: Callable[[argparse.Namespace], int] = options.command
+    try:
+        return command(options)
+    except CommandError as exc:
+        _error(str(exc))
+        return exc.code
+    except FnactError as exc:
+        _error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader went away, as in `fnact watch ID | head -3`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def run() -> NoReturn:
+    """Run `main` and exit with its code: the console script and ``python -m fnact``.
+
+    The exit skips the interpreter's teardown (after running ``atexit`` functions
+    and flushing output): temporalio's Rust threads can abort a teardown that
+    races with them (temporalio/sdk-python#300), turning any exit code into 134.
+    """
+    try:
+        code = main()
+    except Exception:  # a bug, here or in the user's code: its traceback is what helps
+        traceback.print_exc()
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream
+            stream.flush()
+    os._exit(code)
+
+
+def _error(message: str) -> None:
+    print(f"{_PROG}: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Run a Temporal dev server, a worker of your fnact code, or watch a run.",
+        epilog="Exit status: 0 ok, 1 error (or a watched run that did not complete), "
+        "2 usage error, 130 interrupted.",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    dev = commands.add_parser(
+        "dev",
+        help="start the embedded Temporal dev server until Ctrl+C",
+        description="Start the embedded Temporal dev server (in memory) and print its "
+        "address and Web UI address; stop it on Ctrl+C or SIGTERM.",
+    )
+    dev.add_argument("--port", type=_port, default=7233, help="gRPC port (0: any free port)")
+    dev.add_argument("--ui-port", type=_port, default=8233, help="Web UI port (0: any free port)")
+    dev.add_argument("--headless", action="store_true", help="do not serve the Web UI")
+    dev.add_argument("--namespace", default="default", help="the namespace to create")
+    dev.set_defaults(command=_dev)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a worker defined in your code",
+        description="Run the worker MODULE:ATTR names: a fnact.WorkerSpec, or a function "
+        "returning one. It connects to --address, else TEMPORAL_ADDRESS, else starts the "
+        "embedded dev server. It stops gracefully on Ctrl+C or SIGTERM.",
+    )
+    worker.add_argument("target", metavar="MODULE:ATTR", help="e.g. myapp.worker:spec")
+    _add_connection(worker)
+    worker.add_argument("--task-queue", help="poll this task queue instead of the spec's")
+    worker.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="level of the log lines printed to stderr (default: INFO)",
+    )
+    worker.set_defaults(command=_worker)
+
+    watch = commands.add_parser(
+        "watch",
+        help="show live progress of a run's activities until it closes",
+        description="Show each pending activity of a run with its state, attempt, progress "
+        "and last message, read from its heartbeats (fnact progress counts as percent). "
+        "Prints plain lines when stdout is not a terminal. Exits 0 when the run completes, "
+        "1 when it fails, is cancelled, terminated or times out.",
+    )
+    watch.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    watch.add_argument("--run-id", help="watch this run (default: the latest run)")
+    _add_connection(watch)
+    watch.add_argument(
+        "--interval", type=_positive, default=0.5, help="seconds between looks (default: 0.5)"
+    )
+    watch.add_argument("--record", type=Path, metavar="FILE.svg", help="save the output as SVG")
+    watch.set_defaults(command=_watch)
+    return parser
+
+
+def _add_connection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", help="host:port of Temporal (default: TEMPORAL_ADDRESS)")
+    parser.add_argument("--namespace", help="the namespace (default: TEMPORAL_NAMESPACE)")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return port
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
+# -- connecting -----------------------------------------------------------------------------
+
+
+def _target(address: str | None) -> str:
+    """Return the address `connect` uses: ``address``, else Temporal's environment config."""
+    if address:
+        return address
+    config = temporalio.envconfig.ClientConfig.load_client_connect_config()
+    return str(config.get("target_host") or "localhost:7233")
+
+
+async def _connect(address: str | None, namespace: str | None) -> temporalio.client.Client:
+    """Connect, and check the namespace exists (a worker would otherwise fail later)."""
+    target = _target(address)
+    try:
+        client = await connect(target, namespace=namespace, connect_timeout=_CONNECT_TIMEOUT)
+    except RuntimeError as exc:
+        raise CommandError(f"cannot connect to Temporal at {target}: {_reason(exc)}") from None
+    request = DescribeNamespaceRequest(namespace=client.namespace)
+    try:
+        await client.workflow_service.describe_namespace(request)
+    except temporalio.service.RPCError as exc:
+        if exc.status is temporalio.service.RPCStatusCode.NOT_FOUND:
+            raise CommandError(f"no namespace {client.namespace!r} at {target}") from None
+        raise CommandError(f"cannot use Temporal at {target}: {exc.message}") from None
+    return client
+
+
+def _reason(exc: BaseException) -> str:
+    """Return the gist of a Rust core connection error (``Connection refused``)."""
+    text = str(exc)
+    found = re.search(r'(?:message|error): "([^"]+)"', text)
+    return found.group(1) if found else text
+
+
+# -- fnact dev ------------------------------------------------------------------------------
+
+
+def _dev(options: argparse.Namespace) -> int:
+    server = DevServer(
+        port=options.port or None,
+        ui=not options.headless,
+        ui_port=options.ui_port or None,
+        namespace=options.namespace,
+    )
+    return asyncio.run(_serve_dev(server))
+
+
+async def _serve_dev(server: DevServer) -> int:
+    stop = _stop_on_signals()
+    # Start in a thread and always wait for it: a signal during startup then still
+    # stops the server process instead of leaving it behind.
+    try:
+        await asyncio.to_thread(server.start)
+        if not stop.is_set():
+            print(f"Temporal dev server: {server.address} (namespace {server.namespace})")
+            if server.ui_url:
+                print(f"Web UI: {server.ui_url}")
+            print(f"Workers and clients: TEMPORAL_ADDRESS={server.address}")
+            print("Press Ctrl+C to stop.", flush=True)
+            await stop.wait()
+    finally:
+        await asyncio.to_thread(server.stop)
+    return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+# -- fnact worker ---------------------------------------------------------------------------
+
+
+def _worker(options: argparse.Namespace) -> int:
+    address = options.address or os.environ.get("TEMPORAL_ADDRESS")
+    if options.namespace and not address:
+        raise CommandError(
+            "--namespace needs --address or TEMPORAL_ADDRESS: the embedded dev server "
+            "serves the 'default' namespace",
+            code=2,
+        )
+    spec = _load(options.target)
+    logging.basicConfig(
+        level=options.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(_serve_worker(spec, options.target, address, options))
+    return 0
+
+
+async def _serve_worker(
+    found: object, target: str, address: str | None, options: argparse.Namespace
+) -> None:
+    spec = await _build_spec(found, target)
+    task_queue: str = options.task_queue or spec.task_queue
+    client = await _connect(address, options.namespace) if address else None
+
+    def announce(client: temporalio.client.Client, server: DevServer | None) -> None:
+        if server is None:
+            where = f"{_target(address)} (namespace {client.namespace})"
+        else:
+            where = f"the embedded dev server {server.address} (Web UI {server.ui_url})"
+        print(f"worker polling task queue {task_queue!r} on {where}", flush=True)
+
+    try:
+        await run_worker(
+            task_queue=task_queue,
+            container=spec.container,
+            activities=spec.activities,
+            workflows=spec.workflows,
+            client=client,
+            on_ready=announce,
+            **dict(spec.options),
+        )
+    except RuntimeError as exc:
+        message = str(exc)
+        if not message.startswith("Worker validation failed"):
+            raise
+        raise CommandError(message.split(": Status {", 1)[0]) from None
+
+
+def _load(target: str) -> object:
+    """Import ``module:attr`` from the project (the current directory) or Python's path."""
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise CommandError(f"expected MODULE:ATTR (like myapp.worker:spec), got {target!r}", code=2)
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)  # as `python -m` does, so the project's packages import
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if module_name == missing or module_name.startswith(f"{missing}."):
+            raise CommandError(
+                f"cannot import {module_name!r}: no module named {missing!r} "
+                f"(looked in {cwd} and on Python's path)",
+                code=2,
+            ) from None
+        raise  # the module exists but fails to import: its traceback is what helps
+    found: object = module
+    for part in attr.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise CommandError(
+                f"module {module_name!r} has no attribute {attr!r}", code=2
+            ) from None
+    return found
+
+
+async def _build_spec(found: object, target: str) -> WorkerSpec:
+    """Return the spec ``found`` is, or the one it returns when called with no arguments."""
+    if isinstance(found, WorkerSpec):
+        return found
+    if not callable(found):
+        raise CommandError(
+            f"{target} must be a fnact.WorkerSpec or a function returning one, "
+            f"not {type(found).__qualname__}",
+            code=2,
+        )
+    try:
+        inspect.signature(found).bind()
+    except TypeError:
+        raise CommandError(f"{target} must be callable with no arguments", code=2) from None
+    except ValueError:  # no signature (some builtins): just call it
+        pass
+    built: Any = found()
+    if inspect.isawaitable(built):
+        built = await built
+    if not isinstance(built, WorkerSpec):
+        raise CommandError(
+            f"{target}() returned {type(built).__qualname__}, not a fnact.WorkerSpec", code=2
+        )
+    return built
+
+
+# -- fnact watch ----------------------------------------------------------------------------
+
+
+def _watch(options: argparse.Namespace) -> int:
+    status = asyncio.run(_watch_run(options))
+    return 0 if status in _SUCCESS else 1
+
+
+_SUCCESS = (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.CONTINUED_AS_NEW)
+
+
+async def _watch_run(options: argparse.Namespace) -> WorkflowExecutionStatus:
+    record: Path | None = options.record
+    if record is not None and not record.parent.is_dir():
+        raise CommandError(f"cannot save {record}: no folder {str(record.parent)!r}", code=2)
+    client = await _connect(options.address, options.namespace)
+    workflow_id: str = options.workflow_id
+    view: BarsView | PlainView
+    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        from rich.console import Console
+
+        view = BarsView(Console(), workflow_id)
+    else:
+        view = PlainView(sys.stdout, workflow_id)
+    try:
+        status = await watch_run(
+            client, workflow_id, run_id=options.run_id, interval=options.interval, view=view
+        )
+    except temporalio.service.RPCError as exc:
+        _describe_failed(exc, workflow_id, options.run_id, client.namespace)
+    finally:
+        if isinstance(view, BarsView):
+            view.stop()
+    if isinstance(view, BarsView):
+        print(f"workflow {workflow_id} {status.name}", flush=True)
+    if record is not None:
+        _record(record, view, workflow_id)
+    return status
+
+
+def _describe_failed(
+    exc: temporalio.service.RPCError, workflow_id: str, run_id: str | None, namespace: str
+) -> NoReturn:
+    if exc.status is temporalio.service.RPCStatusCode.NOT_FOUND:
+        if "namespace" in exc.message.lower():
+            raise CommandError(exc.message) from None
+        run = f" run {run_id!r}" if run_id else ""
+        raise CommandError(f"no workflow {workflow_id!r}{run} in namespace {namespace!r}") from None
+    raise CommandError(f"cannot describe workflow {workflow_id!r}: {exc.message}") from None
+
+
+def _record(path: Path, view: BarsView | PlainView, workflow_id: str) -> None:
+    """Save the final frame (bars) or every line printed (plain) as an SVG image."""
+    from rich.console import Console
+
+    recorder = Console(record=True, file=io.StringIO(), width=110, force_terminal=True)
+    if isinstance(view, BarsView):
+        recorder.print(view.frame())
+    else:
+        for line in view.lines:
+            recorder.print(line, markup=False)
+    try:
+        recorder.save_svg(str(path), title=f"fnact watch {workflow_id}")
+    except OSError as exc:
+        raise CommandError(f"cannot save {path}: {exc.strerror or exc}") from None
