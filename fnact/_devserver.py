@@ -111,6 +111,14 @@ class DevServer:
         self._process = subprocess.Popen(
             args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
+        try:
+            return self._wait_ready()
+        except BaseException:  # including Ctrl+C while starting: never leave it running
+            self.stop()
+            raise
+
+    def _wait_ready(self) -> Self:
+        assert self._process is not None
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
             code = self._process.poll()

@@ -207,7 +207,7 @@ async def run_worker(
                 client = await connect()
             else:
                 server = stack.enter_context(DevServer())
-                client = await connect(server.address)
+                client = await connect(server.address, namespace=server.namespace)
         worker = create_worker(
             client,
             task_queue=task_queue,

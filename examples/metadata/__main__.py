@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sqlite3
 import sys
 import uuid
@@ -115,4 +116,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Exit without the interpreter's teardown, which temporalio's threads can crash
+    # (temporalio/sdk-python#300); flush first so nothing printed is lost.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -38,3 +38,5 @@ async def main(address: str, task_queue: str) -> None:
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1], sys.argv[2]))
+    sys.stdout.flush()
+    os._exit(0)  # skip a teardown temporalio's threads can crash (sdk-python#300)
