@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import temporalio.client
+import temporalio.converter
 import temporalio.envconfig
 import temporalio.service
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -38,7 +39,7 @@ from temporalio.client import WorkflowExecutionStatus
 from fnact._devserver import DevServer
 from fnact._spec import WorkerSpec
 from fnact._watch import BarsView, PlainView, watch_run
-from fnact._worker import connect, run_worker
+from fnact._worker import configured_address, connect, run_worker
 from fnact.exceptions import FnactError
 
 __all__ = ["main", "run"]
@@ -196,11 +197,18 @@ def _target(address: str | None) -> str:
     return str(config.get("target_host") or "localhost:7233")
 
 
-async def _connect(address: str | None, namespace: str | None) -> temporalio.client.Client:
+async def _connect(
+    address: str | None,
+    namespace: str | None,
+    data_converter: temporalio.converter.DataConverter | None = None,
+) -> temporalio.client.Client:
     """Connect, and check the namespace exists (a worker would otherwise fail later)."""
     target = _target(address)
+    extra: dict[str, Any] = {"data_converter": data_converter} if data_converter else {}
     try:
-        client = await connect(target, namespace=namespace, connect_timeout=_CONNECT_TIMEOUT)
+        client = await connect(
+            target, namespace=namespace, connect_timeout=_CONNECT_TIMEOUT, **extra
+        )
     except RuntimeError as exc:
         raise CommandError(f"cannot connect to Temporal at {target}: {_reason(exc)}") from None
     request = DescribeNamespaceRequest(namespace=client.namespace)
@@ -263,7 +271,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 def _worker(options: argparse.Namespace) -> int:
-    address = options.address or os.environ.get("TEMPORAL_ADDRESS")
+    address = options.address or configured_address()
     if options.namespace and not address:
         raise CommandError(
             "--namespace needs --address or TEMPORAL_ADDRESS: the embedded dev server "
@@ -283,7 +291,7 @@ async def _serve_worker(
 ) -> None:
     spec = await _build_spec(found, target)
     task_queue: str = options.task_queue or spec.task_queue
-    client = await _connect(address, options.namespace) if address else None
+    client = await _connect(address, options.namespace, spec.data_converter) if address else None
 
     def announce(client: temporalio.client.Client, server: DevServer | None) -> None:
         if server is None:
@@ -300,6 +308,7 @@ async def _serve_worker(
             workflows=spec.workflows,
             client=client,
             on_ready=announce,
+            data_converter=spec.data_converter,
             **dict(spec.options),
         )
     except RuntimeError as exc:

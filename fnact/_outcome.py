@@ -74,6 +74,8 @@ def error_from_failure(error: object) -> temporalio.exceptions.ApplicationError:
         type=type(error).__name__,
         non_retryable=bool(getattr(error, "non_retryable", True)),
         next_retry_delay=retry_delay_of(error),
+        # An expected outcome, not an incident: Temporal logs it at DEBUG, not as a warning.
+        category=temporalio.exceptions.ApplicationErrorCategory.BENIGN,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import temporalio.converter
 from dependency_injector import containers
 
 from fnact._activity import Activity
@@ -43,3 +44,5 @@ class WorkerSpec:
     """Workflow classes."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """More keyword arguments for `temporalio.worker.Worker`."""
+    data_converter: temporalio.converter.DataConverter | None = None
+    """The converter to connect with: fnact's, with a payload codec to encrypt payloads."""

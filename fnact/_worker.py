@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import os
 import signal
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -14,6 +13,7 @@ from typing import Any
 
 import msgspec
 import temporalio.client
+import temporalio.converter
 import temporalio.envconfig
 import temporalio.worker
 from dependency_injector import containers
@@ -27,7 +27,14 @@ from fnact._interceptor import RunHeadersInterceptor
 from fnact._state import RunKey, StateStore
 from fnact.exceptions import WorkerConfigurationError
 
-__all__ = ["PASSTHROUGH_MODULES", "Worker", "connect", "create_worker", "run_worker"]
+__all__ = [
+    "PASSTHROUGH_MODULES",
+    "Worker",
+    "configured_address",
+    "connect",
+    "create_worker",
+    "run_worker",
+]
 
 _log = logging.getLogger("fnact.worker")
 
@@ -35,8 +42,23 @@ PASSTHROUGH_MODULES = ("fnact", "returns", "msgspec", "dependency_injector")
 """Modules fnact's workers pass through Temporal's workflow sandbox, together."""
 
 
+def configured_address() -> str | None:
+    """Return the frontend address Temporal's environment configuration names, if any.
+
+    It comes from ``TEMPORAL_ADDRESS`` or the active profile of the config file
+    (``TEMPORAL_CONFIG_FILE``, ``TEMPORAL_PROFILE``).
+    """
+    config = temporalio.envconfig.ClientConfig.load_client_connect_config()
+    address = config.get("target_host")
+    return str(address) if address else None
+
+
 async def connect(
-    address: str | None = None, *, namespace: str | None = None, **options: Any
+    address: str | None = None,
+    *,
+    namespace: str | None = None,
+    use_environment: bool = True,
+    **options: Any,
 ) -> temporalio.client.Client:
     """Connect a Temporal client that uses fnact's msgspec data converter.
 
@@ -51,12 +73,18 @@ async def connect(
     Args:
         address: ``host:port`` of the frontend; ``localhost:7233`` when nothing sets it.
         namespace: the namespace; ``default`` when nothing sets it.
+        use_environment: read Temporal's environment configuration (off for the
+            embedded dev server, which must not get a cluster's API key or TLS).
         options: more keyword arguments for `temporalio.client.Client.connect`.
 
     Raises:
         WorkerConfigurationError: ``data_converter`` does not use fnact's payload converter.
     """
-    config: dict[str, Any] = dict(temporalio.envconfig.ClientConfig.load_client_connect_config())
+    config: dict[str, Any] = (
+        dict(temporalio.envconfig.ClientConfig.load_client_connect_config())
+        if use_environment
+        else {}
+    )
     if address:
         config["target_host"] = address
     if namespace:
@@ -183,11 +211,13 @@ async def run_worker(
     client: temporalio.client.Client | None = None,
     graceful_shutdown_timeout: timedelta = timedelta(seconds=10),
     on_ready: Callable[[temporalio.client.Client, DevServer | None], Any] | None = None,
+    data_converter: temporalio.converter.DataConverter | None = None,
     **options: Any,
 ) -> None:
     """Run a worker until SIGINT or SIGTERM, then shut it down gracefully.
 
-    Without ``client``, it connects to ``TEMPORAL_ADDRESS`` when that is set, and
+    Without ``client``, it connects to the address Temporal's environment
+    configuration names (``TEMPORAL_ADDRESS`` or a config-file profile), and
     otherwise starts the embedded dev server for as long as the worker runs.
 
     Args:
@@ -198,16 +228,21 @@ async def run_worker(
         client: a connected client; see above when ``None``.
         graceful_shutdown_timeout: how long running activities get to finish.
         on_ready: called (and awaited if it returns an awaitable) once the worker polls.
+        data_converter: the converter to connect with when ``client`` is ``None``
+            (fnact's, with your payload codec, to encrypt payloads).
         options: more keyword arguments for `temporalio.worker.Worker`.
     """
     async with contextlib.AsyncExitStack() as stack:
         server: DevServer | None = None
+        converter: dict[str, Any] = {"data_converter": data_converter} if data_converter else {}
         if client is None:
-            if os.environ.get("TEMPORAL_ADDRESS"):
-                client = await connect()
+            if configured_address():
+                client = await connect(**converter)
             else:
                 server = stack.enter_context(DevServer())
-                client = await connect(server.address, namespace=server.namespace)
+                client = await connect(
+                    server.address, namespace=server.namespace, use_environment=False, **converter
+                )
         worker = create_worker(
             client,
             task_queue=task_queue,

@@ -156,3 +156,21 @@ async def test_worker_without_address_starts_the_embedded_server(tmp_path: Path)
     )
     assert "(Web UI http://127.0.0.1:" in line
     assert code == 0
+
+
+async def test_config_file_profile_is_used_instead_of_the_embedded_server(
+    temporal_server: DevServer, tmp_path: Path
+) -> None:
+    """An address from a Temporal config-file profile is a cluster to connect to."""
+    profile = tmp_path / "temporal.toml"
+    profile.write_text(f'[profile.default]\naddress = "{temporal_server.address}"\n')
+    process, line = await start_worker(
+        "examples.progress:spec", stderr=tmp_path / "stderr.log", TEMPORAL_CONFIG_FILE=str(profile)
+    )
+    process.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(process.wait(), 30)
+    assert line == (
+        f"worker polling task queue 'fnact-example-progress' on {temporal_server.address} "
+        "(namespace default)"
+    )
+    assert code == 0
