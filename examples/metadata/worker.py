@@ -16,6 +16,7 @@ from examples.metadata.activities import describe_columns, list_tables, write_me
 from examples.metadata.workflows import ExtractMetadata
 
 
+# --8<-- [start:spec]
 def spec() -> fnact.WorkerSpec:
     """Build the example's worker: its container is built when the worker starts."""
     output_root = Path(os.environ.get("FNACT_OUTPUT_ROOT", "fnact-example/output"))
@@ -25,3 +26,4 @@ def spec() -> fnact.WorkerSpec:
         activities=[list_tables, describe_columns, write_metadata],
         workflows=[ExtractMetadata],
     )
+# --8<-- [end:spec]
