@@ -99,15 +99,15 @@ async def test_stalled_body_stops_auto_beats_and_logs_once(
     stalled_at = len(sink.beats)
     await asyncio.sleep(0.1)
     assert len(sink.beats) == stalled_at
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1, "one warning per stall, however long it lasts"
+    assert "activity export stalled" in warnings[0]
     beater.record(1.0, "moving again")
     await asyncio.sleep(0.05)
     assert len(sink.beats) > stalled_at + 1
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    warnings = [r.getMessage() for r in caplog.records]
-    assert len(warnings) == 1
-    assert "activity export stalled" in warnings[0]
 
 
 async def test_heartbeats_from_a_blocking_thread_reach_the_loop() -> None:
