@@ -23,11 +23,15 @@ with workflow.unsafe.imports_passed_through():
 T = TypeVar("T")
 
 
+# --8<-- [start:unwrap_or_fail]
 def unwrap_or_fail(result: Result[T, Any], what: str) -> T:
     """Return a Success's value; turn a Failure into a non-retryable workflow failure."""
     if isinstance(result, Failure):
         raise ApplicationError(f"{what}: {result.failure()!r}", non_retryable=True)
     return result.unwrap()
+
+
+# --8<-- [end:unwrap_or_fail]
 
 
 @workflow.defn
