@@ -109,6 +109,24 @@ async def _release(store: StateStore, info: temporalio.activity.Info) -> None:
         await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))
 
 
+class _Entered:
+    """An async context manager already entered, so its ``__aenter__`` errors can be handled."""
+
+    def __init__(self, manager: Any, value: Any) -> None:
+        self._manager = manager
+        self._value = value
+
+    async def __aenter__(self) -> Any:
+        return self._value
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self._manager.__aexit__(*exc)
+
+
+async def _enter(manager: Any) -> _Entered:
+    return _Entered(manager, await manager.__aenter__())
+
+
 def build_adapter(definition: ActivityDefinition, container: containers.Container) -> AdapterFn:
     """Build the function Temporal calls for ``definition``, bound to ``container``.
 
@@ -146,7 +164,8 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             except msgspec.ValidationError as exc:
                 raise StateError(
                     f"activity {name!r}: the run's workflow arguments do not match "
-                    f"{wf_args_type!r}: {exc}"
+                    f"{wf_args_type!r}: {exc}",
+                    non_retryable=True,
                 ) from exc
         handler = (
             handler_provider(workflow_args=workflow_args)
@@ -211,17 +230,28 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                     type="WorkerShutdown",
                 )
             payload = to_payload(result.unwrap())
-            if len(payload.data) > limit:
-                raise payload_too_large(f"activity {name!r} result", len(payload.data), limit)
-            return RawValue(payload)  # encoded once: Temporal passes it through
-        if isinstance(result, Failure):
-            await _release(store_provider(), ctx.info)
-            raise error_from_failure(result.failure())
-        raise ApplicationError(
-            f"activity {name!r} returned {type(result).__qualname__}, not a returns Result",
-            type="InvalidActivityResult",
-            non_retryable=True,
-        )
+            if len(payload.data) <= limit:
+                return RawValue(payload)  # encoded once: Temporal passes it through
+            error = payload_too_large(f"activity {name!r} result", len(payload.data), limit)
+        elif isinstance(result, Failure):
+            try:
+                error = error_from_failure(result.failure())
+            except TypeError as exc:
+                error = ApplicationError(
+                    f"activity {name!r} returned a Failure that cannot be encoded: {exc}",
+                    type="UnencodableFailure",
+                    non_retryable=True,
+                )
+        else:
+            error = ApplicationError(
+                f"activity {name!r} returned {type(result).__qualname__}, not a returns Result",
+                type="InvalidActivityResult",
+                non_retryable=True,
+            )
+        # Every path here ends the activity for good (or, for a retryable Fault, this
+        # attempt with an expected outcome): release the run's state first.
+        await _release(store_provider(), ctx.info)
+        raise error
 
     async def run_activity(raw: RawValue) -> Any:
         payload = raw.payload
@@ -262,7 +292,13 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             )
             return await call(ctx, args, kwargs, heartbeater, settings.payload_limit)
         key = RunKey(info.workflow_id or "", info.workflow_run_id or "")
-        async with store_provider().lease(key, build_state) as state:
+        try:
+            lease = await _enter(store_provider().lease(key, build_state))
+        except StateError as exc:
+            if exc.non_retryable:  # deterministic: retrying cannot help
+                raise ApplicationError(str(exc), type="StateError", non_retryable=True) from exc
+            raise
+        async with lease as state:
             ctx = ActivityContext(
                 info=info,
                 state=state,

@@ -244,7 +244,12 @@ class InMemoryStateStore:
             _fail(future, _BuildAbandonedError())
             raise
         except Exception as exc:
-            error = StateError(f"building the state of run {key} failed: {exc!r}")
+            error = StateError(
+                f"building the state of run {key} failed: {exc}"
+                if isinstance(exc, StateError)
+                else f"building the state of run {key} failed: {exc!r}",
+                non_retryable=getattr(exc, "non_retryable", False),
+            )
             error.__cause__ = exc
             _fail(future, error)
             raise error from exc

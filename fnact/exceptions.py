@@ -41,7 +41,15 @@ class NotInActivityError(FnactError, RuntimeError):
 
 
 class StateError(FnactError, RuntimeError):
-    """The run's shared state cannot be built, refreshed or read."""
+    """The run's shared state cannot be built, refreshed or read.
+
+    ``non_retryable`` marks a cause retrying cannot fix (the run's workflow
+    arguments do not match the type the activity declares).
+    """
+
+    def __init__(self, message: str, *, non_retryable: bool = False) -> None:
+        super().__init__(message)
+        self.non_retryable = non_retryable
 
 
 class WorkerConfigurationError(FnactError, ValueError):

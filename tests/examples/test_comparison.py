@@ -318,12 +318,13 @@ async def test_an_undeclared_error_type_stays_an_exception(harness: ActivityHarn
     assert (run.exception.type, run.exception.non_retryable) == ("Unexpected", True)
 
 
-async def test_an_unencodable_failure_is_a_bug_that_temporal_retries(
+async def test_an_unencodable_failure_fails_once_naming_its_type(
     harness: ActivityHarness,
 ) -> None:
-    """A Failure whose value msgspec cannot encode raises TypeError, which Temporal retries."""
+    """A Failure whose value msgspec cannot encode fails non-retryable, naming the type."""
     run = await harness.run(unencodable, FetchOrders(7))
-    assert isinstance(run.exception, TypeError)
+    assert isinstance(run.exception, ApplicationError)
+    assert (run.exception.type, run.exception.non_retryable) == ("UnencodableFailure", True)
     assert "ValueError" in str(run.exception)
 
 

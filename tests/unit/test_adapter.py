@@ -227,3 +227,51 @@ async def test_output_and_logger_carry_the_run(
         "activity_id": "test", "attempt": 1, "task_queue": "test", "table": "t",
     }  # fmt: skip
     assert record.__dict__["workflow_id"] == "wf/../x"
+
+
+class Opaque:
+    """Something msgspec cannot encode."""
+
+
+@dataclass
+class CarriesOpaque:
+    thing: object
+
+
+@fnact.activity
+async def unencodable(
+    ctx: fnact.ActivityContext[Session, WorkflowArgs], query: Query
+) -> Result[str, CarriesOpaque]:
+    return Failure(CarriesOpaque(Opaque()))
+
+
+@fnact.activity
+async def stateful_not_a_result(
+    ctx: fnact.ActivityContext[Session, WorkflowArgs], query: Query
+) -> Result[str, Missing]:
+    return None  # type: ignore[return-value]
+
+
+async def test_terminal_errors_release_the_run_state(container: AppContainer) -> None:
+    """Non-Result returns and unencodable Failures fail for good, releasing the state."""
+    store = container.state_store()
+    for activity, kind in (
+        (stateful_not_a_result, "InvalidActivityResult"),
+        (unencodable, "UnencodableFailure"),
+    ):
+        with pytest.raises(ApplicationError) as caught:
+            await run_activity(activity, Query("x"), container=container, workflow_args=ARGS)
+        assert caught.value.type == kind
+        assert caught.value.non_retryable
+    assert (store.stats.builds, store.stats.releases, store.stats.closes) == (2, 2, 2)
+
+
+async def test_mismatched_workflow_args_fail_without_retry(container: AppContainer) -> None:
+    """Workflow arguments that do not decode as the declared type fail non-retryable."""
+    with pytest.raises(ApplicationError) as caught:
+        await run_activity(
+            count_rows, Query("users"), container=container, workflow_args={"tenant": 5}
+        )
+    assert caught.value.non_retryable
+    assert "workflow arguments do not match" in caught.value.message
+    assert "$.tenant" in caught.value.message
