@@ -26,4 +26,6 @@ def spec() -> fnact.WorkerSpec:
         activities=[list_tables, describe_columns, write_metadata],
         workflows=[ExtractMetadata],
     )
+
+
 # --8<-- [end:spec]
