@@ -273,24 +273,27 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 value = await value
             kwargs[dep_name] = value
         settings = settings_provider()
+        limit = settings.payload_limit
         if not (definition.uses_state or watches_heartbeats or settings.heartbeat_interval):
             ctx: ActivityContext[Any, Any] = ActivityContext(
-                output_root=settings.output_root,
-                logger=logger_provider(),
-                payload_limit=settings.payload_limit,
+                output_root=settings.output_root, logger=logger_provider(), payload_limit=limit
             )
-            return await call(ctx, args, kwargs, None, settings.payload_limit)
+            return await call(ctx, args, kwargs, None, limit)
         info = temporalio.activity.info()
         heartbeater = heartbeater_for(info, settings)
-        if not definition.uses_state:
-            ctx = ActivityContext(
+
+        def context(state: Any = None) -> ActivityContext[Any, Any]:
+            return ActivityContext(
                 info=info,
+                state=state,
                 output_root=settings.output_root,
                 logger=logger_provider(),
                 heartbeat=heartbeater,
-                payload_limit=settings.payload_limit,
+                payload_limit=limit,
             )
-            return await call(ctx, args, kwargs, heartbeater, settings.payload_limit)
+
+        if not definition.uses_state:
+            return await call(context(), args, kwargs, heartbeater, limit)
         key = RunKey(info.workflow_id or "", info.workflow_run_id or "")
         try:
             lease = await _enter(store_provider().lease(key, build_state))
@@ -299,15 +302,7 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 raise ApplicationError(str(exc), type="StateError", non_retryable=True) from exc
             raise
         async with lease as state:
-            ctx = ActivityContext(
-                info=info,
-                state=state,
-                output_root=settings.output_root,
-                logger=logger_provider(),
-                heartbeat=heartbeater,
-                payload_limit=settings.payload_limit,
-            )
-            return await call(ctx, args, kwargs, heartbeater, settings.payload_limit)
+            return await call(context(state), args, kwargs, heartbeater, limit)
 
     run_activity.__name__ = fn.__name__
     run_activity.__qualname__ = fn.__qualname__
