@@ -223,7 +223,9 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
         finally:
             ctx._finish()
         if isinstance(result, Success):
-            if temporalio.activity.is_worker_shutdown() and temporalio.activity.is_cancelled():
+            task = asyncio.current_task()
+            swallowed = task is not None and task.cancelling() > 0  # cheap check first
+            if swallowed and temporalio.activity.is_worker_shutdown():
                 # The body swallowed the shutdown's cancellation: its value may be partial.
                 raise ApplicationError(
                     f"activity {name!r} was interrupted by a worker shutdown; retrying",
