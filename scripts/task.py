@@ -65,7 +65,11 @@ def main(argv: list[str]) -> None:
     task, extra = argv[0], argv[1:]
     tasks = {
         "example": lambda: run([str(PYTHON), "-m", "examples.metadata", *extra]),
-        "test": lambda: run([str(PYTHON), "-m", "pytest", *extra]),
+        # coverage wraps pytest: fnact's pytest plugin imports fnact before pytest-cov starts.
+        "test": lambda: (
+            run([str(PYTHON), "-m", "coverage", "run", "-m", "pytest", *extra]),
+            run([str(PYTHON), "-m", "coverage", "report"]),
+        ),
         "lint": lambda: (
             tool("ruff", "format", "--check", "."),
             tool("ruff", "check", "."),

@@ -6,7 +6,6 @@ See docs/how-to/test-a-workflow.md.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -21,11 +20,11 @@ from examples.metadata.activities import (
 )
 from examples.metadata.models import ExtractArgs
 from examples.metadata.workflows import ExtractMetadata
+from fnact.testing import StartWorker
 
 # --8<-- [start:setup]
 pytestmark = pytest.mark.integration
 
-StartWorker = Callable[..., Awaitable[str]]  # the type of the fnact_worker fixture
 ACTIVITIES = [list_tables, describe_columns, write_metadata]
 
 

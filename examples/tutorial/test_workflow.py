@@ -2,7 +2,6 @@
 
 # --8<-- [start:workflow_test]
 import uuid
-from collections.abc import Awaitable, Callable
 
 import pytest
 from temporalio.client import Client
@@ -10,10 +9,9 @@ from temporalio.client import Client
 from examples.tutorial.activities import welcome_user
 from examples.tutorial.models import WelcomeArgs
 from examples.tutorial.workflows import WelcomeTeam
+from fnact.testing import StartWorker
 
 pytestmark = pytest.mark.integration
-
-StartWorker = Callable[..., Awaitable[str]]  # the type of the fnact_worker fixture
 
 
 async def test_welcomes_known_users_and_lists_the_others(
