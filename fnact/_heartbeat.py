@@ -193,6 +193,12 @@ class Heartbeater:
         if progress is not None:
             self.progress = progress
         if message is not None:
+            if len(message) > self.payload_limit // 4:  # UTF-8 and JSON escapes grow it
+                raise payload_too_large(
+                    f"activity {self.name!r} heartbeat message",
+                    len(message),
+                    self.payload_limit // 4,
+                )
             self.message = message
         if checkpoint is not None:
             self.checkpoint = checkpoint

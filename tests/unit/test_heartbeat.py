@@ -193,3 +193,15 @@ async def test_checkpoint_can_carry_progress() -> None:
     sink = Sink()
     fnact.ActivityContext(heartbeat=sink).checkpoint(Cursor(next=2), progress=40, message="p2")
     assert sink.beats == [fnact.Heartbeat(40, "p2", Cursor(next=2))]
+
+
+def test_oversized_heartbeat_message_fails_without_retry() -> None:
+    """A heartbeat message too large to send fails non-retryable before it is recorded."""
+    sink = Sink()
+    beater = fnact.Heartbeater(interval=0.0, sink=sink, payload_limit=4000, name="export")
+    beater.record(None, "x" * 1000)
+    with pytest.raises(ApplicationError) as caught:
+        beater.record(None, "x" * 1001)
+    assert caught.value.non_retryable
+    assert "'export' heartbeat message is 1,001 bytes" in caught.value.message
+    assert [b.message for b in sink.beats] == ["x" * 1000]
