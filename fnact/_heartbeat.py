@@ -193,12 +193,9 @@ class Heartbeater:
         if progress is not None:
             self.progress = progress
         if message is not None:
-            if len(message) > self.payload_limit // 4:  # UTF-8 and JSON escapes grow it
-                raise payload_too_large(
-                    f"activity {self.name!r} heartbeat message",
-                    len(message),
-                    self.payload_limit // 4,
-                )
+            limit = self.payload_limit // 4  # room for JSON escapes and the other details
+            if len(message) > limit and (size := len(message.encode())) > limit:
+                raise payload_too_large(f"activity {self.name!r} heartbeat message", size, limit)
             self.message = message
         if checkpoint is not None:
             self.checkpoint = checkpoint
