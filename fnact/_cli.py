@@ -157,6 +157,12 @@ def _parser() -> argparse.ArgumentParser:
         "--interval", type=_positive, default=0.5, help="seconds between looks (default: 0.5)"
     )
     watch.add_argument("--record", type=Path, metavar="FILE.svg", help="save the output as SVG")
+    watch.add_argument(
+        "--converter",
+        metavar="MODULE:ATTR",
+        help="a DataConverter (or a function returning one) whose payload codec decrypts "
+        "heartbeat details, as your workers use",
+    )
     watch.set_defaults(command=_watch)
     return parser
 
@@ -348,6 +354,20 @@ def _load(target: str) -> object:
     return found
 
 
+def _load_converter(target: str) -> temporalio.converter.DataConverter:
+    """Import ``module:attr``: a DataConverter, or a no-argument function returning one."""
+    found: Any = _load(target)
+    if callable(found) and not isinstance(found, temporalio.converter.DataConverter):
+        found = found()
+    if not isinstance(found, temporalio.converter.DataConverter):
+        raise CommandError(
+            f"{target} must be a temporalio DataConverter or a function returning one, "
+            f"not {type(found).__qualname__}",
+            code=2,
+        )
+    return found
+
+
 async def _build_spec(found: object, target: str) -> WorkerSpec:
     """Return the spec ``found`` is, or the one it returns when called with no arguments."""
     if isinstance(found, WorkerSpec):
@@ -389,7 +409,8 @@ async def _watch_run(options: argparse.Namespace) -> WorkflowExecutionStatus:
     record: Path | None = options.record
     if record is not None and not record.parent.is_dir():
         raise CommandError(f"cannot save {record}: no folder {str(record.parent)!r}", code=2)
-    client = await _connect(options.address, options.namespace)
+    converter = _load_converter(options.converter) if options.converter else None
+    client = await _connect(options.address, options.namespace, converter)
     workflow_id: str = options.workflow_id
     view: BarsView | PlainView
     if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import temporalio.client
+import temporalio.converter
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import WorkflowExecutionStatus
@@ -61,6 +62,23 @@ class ActivityRow:
         if self.last_failure:
             parts.append(f"last_failure={self.last_failure}")
         return " ".join(parts)
+
+
+async def decode_details(
+    info: PendingActivityInfo, codec: temporalio.converter.PayloadCodec | None
+) -> PendingActivityInfo:
+    """Return ``info`` with its heartbeat details run back through ``codec`` (if any)."""
+    if codec is None or not info.heartbeat_details.payloads:
+        return info
+    try:
+        decoded = await codec.decode(list(info.heartbeat_details.payloads))
+    except Exception:  # not encoded with this codec: show no details rather than fail
+        decoded = []
+    plain = PendingActivityInfo()
+    plain.CopyFrom(info)
+    del plain.heartbeat_details.payloads[:]
+    plain.heartbeat_details.payloads.extend(decoded)
+    return plain
 
 
 def read_activity(run_id: str, info: PendingActivityInfo) -> ActivityRow:
@@ -142,8 +160,9 @@ async def watch_run(
         status = description.status or WorkflowExecutionStatus.RUNNING
         if status is WorkflowExecutionStatus.CONTINUED_AS_NEW and run_id is None:
             status = WorkflowExecutionStatus.RUNNING  # the next describe finds the new run
+        codec = client.data_converter.payload_codec
         rows = [
-            read_activity(description.run_id, info)
+            read_activity(description.run_id, await decode_details(info, codec))
             for info in description.raw_description.pending_activities
         ]
         view.update(description.run_id, status, rows)

@@ -64,11 +64,15 @@ class FernetCodec(temporalio.converter.PayloadCodec):
 
 
 # --8<-- [start:connect]
+def encrypted_converter() -> temporalio.converter.DataConverter:
+    """Return fnact's converter with a Fernet codec keyed by $PAYLOAD_KEYS (comma-separated)."""
+    keys = [key.encode() for key in os.environ["PAYLOAD_KEYS"].split(",")]
+    return dataclasses.replace(fnact.data_converter, payload_codec=FernetCodec(keys))
+
+
 async def connect_encrypted(address: str | None = None) -> temporalio.client.Client:
     """Connect a client that encrypts payloads and headers with the keys in $PAYLOAD_KEYS."""
-    keys = [key.encode() for key in os.environ["PAYLOAD_KEYS"].split(",")]
-    converter = dataclasses.replace(fnact.data_converter, payload_codec=FernetCodec(keys))
-    return await fnact.connect(address, data_converter=converter)
+    return await fnact.connect(address, data_converter=encrypted_converter())
 
 
 # --8<-- [end:connect]

@@ -19,7 +19,8 @@ from temporalio.api.workflow.v1 import PendingActivityInfo
 
 import fnact
 from examples import progress
-from fnact._watch import read_activity
+from fnact._heartbeat import Heartbeat
+from fnact._watch import decode_details, read_activity
 from fnact.testing import DevServer
 from tests.cli.conftest import FNACT, ROOT, clean_env, error_line, run_fnact
 from tests.cli.conftest import fnact as run
@@ -220,3 +221,27 @@ async def test_ctrl_c_exits_130_quietly(
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 130
     assert stderr == b""
+
+
+async def test_encrypted_heartbeat_details_are_decrypted_with_the_given_codec() -> None:
+    """With the workers' codec, watch reads progress from encrypted heartbeat details."""
+    from cryptography.fernet import Fernet
+
+    from examples.howto.secrets_codec import FernetCodec
+
+    codec = FernetCodec([Fernet.generate_key()])
+    clear = fnact.data_converter.payload_converter.to_payloads([Heartbeat(40, "page 4")])
+    info = PendingActivityInfo(activity_id="1", attempt=1)
+    info.heartbeat_details.payloads.extend(await codec.encode(clear))
+    assert read_activity("run", info).progress is None, "encrypted: unreadable without the codec"
+    row = read_activity("run", await decode_details(info, codec))
+    assert (row.progress, row.message) == (40.0, "page 4")
+    other = FernetCodec([Fernet.generate_key()])
+    assert read_activity("run", await decode_details(info, other)).progress is None
+
+
+def test_converter_option_must_name_a_data_converter() -> None:
+    """--converter pointing at something else is a one-line usage error."""
+    result = run("watch", "wf", "--converter", "examples.howto.secrets_codec:TASK_QUEUE")
+    assert result.returncode == 2
+    assert "must be a temporalio DataConverter" in error_line(result.stderr)
