@@ -21,7 +21,13 @@ from fnact._heartbeat import (
     send_interval,
 )
 from fnact._logging import BoundLogger
-from fnact._paths import atomic_write, format_output_path, output_file, run_start_time
+from fnact._paths import (
+    atomic_write,
+    format_output_path,
+    output_file,
+    remove_stale_parts,
+    run_start_time,
+)
 from fnact._runinfo import require_info
 from fnact._state import RunState
 from fnact.exceptions import StateError
@@ -166,11 +172,15 @@ class ActivityContext(Generic[H, W]):
         """Write a file under `output_path` atomically and return its path.
 
         The file appears whole or not at all; writing it again (on a retry)
-        replaces it whole. ``relative`` may contain folders but cannot leave the
-        output path.
+        replaces it whole, and removes the temporary file an earlier attempt
+        killed mid-write left behind. ``relative`` may contain folders but cannot
+        leave the output path.
         """
         target = output_file(self.output_path, relative)
-        return atomic_write(target, data.encode() if isinstance(data, str) else data)
+        written = atomic_write(target, data.encode() if isinstance(data, str) else data)
+        if self.info.attempt > 1:
+            remove_stale_parts(written, before=self.info.started_time)
+        return written
 
     @property
     def heartbeater(self) -> Heartbeater:

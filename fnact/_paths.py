@@ -22,6 +22,7 @@ __all__ = [
     "build_output_path",
     "format_output_path",
     "output_file",
+    "remove_stale_parts",
     "safe_segment",
 ]
 
@@ -128,3 +129,22 @@ def atomic_write(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_stale_parts(path: Path, *, before: datetime) -> int:
+    """Remove temporary files of ``path`` that an attempt started before ``before`` left.
+
+    Only an earlier attempt (crashed, or a zombie whose retry already runs) can
+    own such a file; a zombie that is still writing fails its rename, harmlessly.
+    Returns how many were removed.
+    """
+    cutoff = before.timestamp()
+    removed = 0
+    for part in path.parent.glob(f".{path.name}.*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # its writer finished or removed it meanwhile
+    return removed

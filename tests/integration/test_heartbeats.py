@@ -126,6 +126,7 @@ async def test_sigkilled_worker_leaves_no_partial_or_doubled_output(
     assert [f.name for f in files] == [f"part-{n:03d}.bin" for n in range(40)]
     for n, path in enumerate(files):
         assert path.read_bytes() == bytes([n]) * 256 * 1024, f"{path.name} is partial"
+    assert list(output.rglob("*.part")) == [], "the retry removed the killed write's temp file"
 
 
 @pytest.mark.parametrize("activity", ["wait_forever", "sleep_quietly"])

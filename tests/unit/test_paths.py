@@ -97,3 +97,27 @@ async def test_workflow_ids_inside_a_plain_activity() -> None:
     env = ActivityEnvironment()
     env.info = fnact.testing.activity_info(workflow_id="orders-7", workflow_run_id="run-3")
     assert await env.run(ids) == ("orders-7", "run-3")
+
+
+def test_stale_temporary_files_of_an_earlier_attempt_are_removed(tmp_path: Path) -> None:
+    """Temp files older than the attempt's start go; a newer one (still being written) stays."""
+    import os
+    from datetime import datetime
+
+    from fnact._paths import remove_stale_parts
+
+    target = atomic_write(tmp_path / "out.json", b"{}")
+    old = tmp_path / ".out.json.abc123.part"
+    new = tmp_path / ".out.json.def456.part"
+    other = tmp_path / ".other.json.abc123.part"
+    for part in (old, new, other):
+        part.write_bytes(b"partial")
+    os.utime(old, (1_000_000, 1_000_000))
+    os.utime(other, (1_000_000, 1_000_000))
+    started = datetime.fromtimestamp(2_000_000, UTC)
+    assert remove_stale_parts(target, before=started) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.json.abc123.part",
+        ".out.json.def456.part",
+        "out.json",
+    ]
