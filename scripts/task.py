@@ -65,11 +65,9 @@ def main(argv: list[str]) -> None:
     task, extra = argv[0], argv[1:]
     tasks = {
         "example": lambda: run([str(PYTHON), "-m", "examples.metadata", *extra]),
-        # coverage wraps pytest: fnact's pytest plugin imports fnact before pytest-cov starts.
-        "test": lambda: (
-            run([str(PYTHON), "-m", "coverage", "run", "-m", "pytest", *extra]),
-            run([str(PYTHON), "-m", "coverage", "report"]),
-        ),
+        # coverage wraps pytest (fnact's pytest plugin imports fnact before pytest-cov could
+        # start); tests/conftest.py prints the report before pytest's summary line.
+        "test": lambda: run([str(PYTHON), "-m", "coverage", "run", "-m", "pytest", *extra]),
         "lint": lambda: (
             tool("ruff", "format", "--check", "."),
             tool("ruff", "check", "."),
