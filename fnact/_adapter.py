@@ -32,7 +32,7 @@ from fnact._heartbeat import (
     send_interval,
 )
 from fnact._outcome import error_from_failure
-from fnact._runinfo import current_headers
+from fnact._runinfo import FNACT_ADAPTER, current_attempt, decode_start, run_key
 from fnact._state import RunKey, StateStore
 from fnact.exceptions import DependencyError, StateError
 
@@ -153,12 +153,25 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
     async def build_state() -> tuple[Any, Any]:
         workflow_args: Any = None
         if wf_args_type not in _NONE_TYPES:
-            payload = current_headers().args
+            attempt = current_attempt()
+            payload = attempt.args
             if payload is None:
-                raise StateError(
-                    f"activity {name!r}: the run's workflow arguments did not reach it; run "
-                    "the workflow on a worker built by fnact.create_worker"
-                )
+                if attempt.cache is None:
+                    raise StateError(
+                        f"activity {name!r}: the run's input is not in the activity's headers "
+                        "and this worker has no fnact interceptor to read it from the run (build "
+                        "the worker with fnact.create_worker; in a test, pass workflow_args)",
+                        non_retryable=True,
+                    )
+                info = temporalio.activity.info()
+                key = run_key(info, "its run state")
+                payload = (await attempt.cache.read(key)).input
+                if payload is None:
+                    raise StateError(
+                        f"activity {name!r}: run {key} was started without input, but the "
+                        f"activity's context declares workflow arguments of {wf_args_type!r}",
+                        non_retryable=True,
+                    )
             try:
                 workflow_args = converter.from_payload(payload, wf_args_type)
             except msgspec.ValidationError as exc:
@@ -263,11 +276,13 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             else:
                 args = converter.from_payload(payload, arg_type)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise ApplicationError(
+            error = ApplicationError(
                 f"activity {name!r}: invalid input: {exc}",
                 type="InvalidActivityInput",
                 non_retryable=True,
-            ) from None
+            )
+            await _release(store_provider(), temporalio.activity.info())
+            raise error from None
         kwargs: dict[str, Any] = {}
         for dep_name, provider, wants_provider in deps:
             value = provider if wants_provider else provider()
@@ -276,13 +291,22 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             kwargs[dep_name] = value
         settings = settings_provider()
         limit = settings.payload_limit
+        attempt = current_attempt()
+        if attempt.start is None and attempt.cache is not None and not definition.uses_state:
+            # ctx.output_path cannot wait: learn the run's start time before the body runs.
+            await attempt.cache.prefetch_start(attempt, temporalio.activity.info())
         if not (definition.uses_state or watches_heartbeats or settings.heartbeat_interval):
             ctx: ActivityContext[Any, Any] = ActivityContext(
                 output_root=settings.output_root, logger=logger_provider(), payload_limit=limit
             )
             return await call(ctx, args, kwargs, None, limit)
         info = temporalio.activity.info()
-        heartbeater = heartbeater_for(info, settings)
+        try:
+            heartbeater = heartbeater_for(info, settings)
+        except ApplicationError as exc:
+            if exc.non_retryable:  # the activity fails for good before its body runs
+                await _release(store_provider(), info)
+            raise
 
         def context(state: Any = None) -> ActivityContext[Any, Any]:
             return ActivityContext(
@@ -296,14 +320,21 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
 
         if not definition.uses_state:
             return await call(context(), args, kwargs, heartbeater, limit)
-        key = RunKey(info.workflow_id or "", info.workflow_run_id or "")
         try:
+            key = run_key(info, "its run state")
             lease = await _enter(store_provider().lease(key, build_state))
         except StateError as exc:
             if exc.non_retryable:  # deterministic: retrying cannot help
                 raise ApplicationError(str(exc), type="StateError", non_retryable=True) from exc
             raise
         async with lease as state:
+            cache = attempt.cache
+            if cache is not None and not cache.touch(key):
+                # Remember the run, so this worker releases its state when the run ends.
+                if attempt.start is not None:
+                    cache.remember(key, decode_start(attempt.start))
+                else:
+                    await cache.prefetch_start(attempt, info)
             return await call(context(state), args, kwargs, heartbeater, limit)
 
     run_activity.__name__ = fn.__name__
@@ -311,5 +342,6 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
     run_activity.__module__ = fn.__module__
     run_activity.__doc__ = fn.__doc__
     run_activity.__annotations__ = {"raw": RawValue, "return": Any}
+    setattr(run_activity, FNACT_ADAPTER, True)
     defined: AdapterFn = temporalio.activity.defn(name=name)(run_activity)
     return defined

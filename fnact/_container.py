@@ -11,6 +11,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from fnact._clock import SystemClock
+from fnact._runcontext import RunContextCache
 from fnact._state import InMemoryStateStore
 
 __all__ = ["Container", "Settings"]
@@ -41,11 +42,36 @@ class Settings:
     Temporal rejects payloads over 2 MB by default with a *retryable* error that
     reruns the whole activity; fnact fails first, with the size in the message.
     """
+    inline_args_limit: int = 256
+    """Largest encoded workflow input, in bytes, copied into each activity's headers.
+
+    A bigger input is read from the run's history instead, once per run per
+    worker process, so headers (and the history they are recorded in) stay small
+    however big the input and however many activities a run starts. ``0`` never
+    copies it.
+    """
+    run_end_check_interval: timedelta = timedelta(seconds=60)
+    """How often a worker asks the server whether the runs it holds state for have ended.
+
+    Each held run costs one server call per interval; a run's state is released
+    at most about this long after the run ends, on every worker that holds it.
+    """
     heartbeat_interval: timedelta | None = None
     """Send heartbeats at most this often; ``None`` derives it from the heartbeat timeout.
 
     ``timedelta(0)`` sends every call, which tests use to see each heartbeat.
     """
+
+    def __post_init__(self) -> None:
+        if self.inline_args_limit < 0:
+            raise ValueError(
+                f"Settings.inline_args_limit must be 0 or more, not {self.inline_args_limit}"
+            )
+        if self.run_end_check_interval <= timedelta(0):
+            raise ValueError(
+                f"Settings.run_end_check_interval must be positive, not "
+                f"{self.run_end_check_interval}"
+            )
 
 
 class Container(containers.DeclarativeContainer):
@@ -61,6 +87,7 @@ class Container(containers.DeclarativeContainer):
         settings: fnact's `Settings`.
         logger: the standard library logger activity records go to.
         state_store: where run states live (a `StateStore`).
+        run_context: what this process knows of the runs it serves (a `RunContextCache`).
         handler: builds the run's handler; ``None`` unless you override it.
     """
 
@@ -74,4 +101,5 @@ class Container(containers.DeclarativeContainer):
         idle_expiry=settings.provided.state_idle_expiry,
         max_runs=settings.provided.state_max_runs,
     )
+    run_context = providers.Singleton(RunContextCache, max_runs=settings.provided.state_max_runs)
     handler: providers.Provider[Any] = providers.Object(None)

@@ -1,16 +1,18 @@
-"""Worker interceptor that carries run facts from a workflow to its activities.
+"""Worker interceptor that tells activities about their run, in a few bytes.
 
-On the workflow side it copies the run's start time and first workflow argument
-into the headers of every activity the run schedules; on the activity side it
-exposes those headers to fnact for one attempt. Any worker process can then
-build a run's state without asking the server. The cost is history size: each
-activity's scheduled event carries a copy of the workflow's input.
+On the workflow side it adds the run's start time to the headers of every
+activity the run schedules, and the run's input only when it encodes to at most
+`Settings.inline_args_limit` bytes: headers stay small however big the input and
+however wide the fan-out. On the activity side it records those headers (and the
+worker's `RunContextCache`) for one attempt; what they lack is read from the run's
+history, once per run per process. The workflow side also reports a run's end so
+the worker that ran it releases the run's state at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -19,8 +21,18 @@ import temporalio.api.common.v1
 import temporalio.exceptions
 import temporalio.worker
 import temporalio.workflow
+from temporalio.exceptions import ApplicationError
 
-from fnact._runinfo import ARGS_HEADER, START_HEADER, reset_headers, set_headers
+from fnact._runcontext import RunContextCache
+from fnact._runinfo import (
+    ARGS_HEADER,
+    FNACT_ADAPTER,
+    START_HEADER,
+    current_attempt,
+    reset_attempt,
+    set_attempt,
+)
+from fnact.exceptions import StateError
 
 __all__ = ["RunHeadersInterceptor"]
 
@@ -35,32 +47,40 @@ _RUN_ENDING = (
     msgspec.ValidationError,
 )
 
-
 RunEndCallback = Callable[[str, str], None]
 """Called with (workflow id, run id) from the workflow's thread when a run ends."""
 
 
 class RunHeadersInterceptor(temporalio.worker.Interceptor):
-    """Pass each run's start time and input to its activities in headers.
+    """Pass each run's start time (and its input, when small) to its activities in headers.
 
     Args:
         on_run_end: called when a run this worker executes completes, fails, is
             cancelled or continues as new (not when it is merely evicted from the
             cache). It must be thread-safe and must not block.
+        inline_args_limit: the largest encoded input, in bytes, copied into headers.
+        cache: the worker's run context cache, given to each activity attempt.
     """
 
-    def __init__(self, on_run_end: RunEndCallback | None = None) -> None:
+    def __init__(
+        self,
+        on_run_end: RunEndCallback | None = None,
+        *,
+        inline_args_limit: int = 0,
+        cache: RunContextCache | None = None,
+    ) -> None:
+        self._cache = cache
         self._inbound: type[_WorkflowInbound] = type(
             "_WorkflowInbound",
             (_WorkflowInbound,),
-            {"on_run_end": staticmethod(on_run_end or _ignore)},
+            {"on_run_end": staticmethod(on_run_end or _ignore), "inline_limit": inline_args_limit},
         )
 
     def intercept_activity(
         self, next: temporalio.worker.ActivityInboundInterceptor
     ) -> temporalio.worker.ActivityInboundInterceptor:
-        """Wrap activity execution to expose the run headers."""
-        return _ActivityInbound(next)
+        """Wrap activity execution to expose the run's facts."""
+        return _ActivityInbound(next, self._cache)
 
     def workflow_interceptor_class(
         self, input: temporalio.worker.WorkflowInterceptorClassInput
@@ -74,46 +94,77 @@ def _ignore(workflow_id: str, run_id: str) -> None:
 
 
 class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
+    def __init__(
+        self, next: temporalio.worker.ActivityInboundInterceptor, cache: RunContextCache | None
+    ) -> None:
+        super().__init__(next)
+        self._cache = cache
+
     async def execute_activity(self, input: temporalio.worker.ExecuteActivityInput) -> Any:
-        token = set_headers(input.headers)
+        token = set_attempt(input.headers, self._cache)
         try:
+            if (
+                self._cache is not None
+                and START_HEADER not in input.headers
+                and not getattr(input.fn, FNACT_ADAPTER, False)
+            ):
+                # A plain activity may call fnact.build_output_path(), which cannot wait.
+                await self._cache.prefetch_start(current_attempt(), temporalio.activity.info())
             return await super().execute_activity(input)
+        except StateError as exc:
+            if exc.non_retryable:  # deterministic: retrying cannot help
+                raise ApplicationError(str(exc), type="StateError", non_retryable=True) from exc
+            raise
         finally:
-            reset_headers(token)
+            reset_attempt(token)
 
 
 class _WorkflowOutbound(temporalio.worker.WorkflowOutboundInterceptor):
-    run_headers: Mapping[str, Payload] = {}
+    inbound: _WorkflowInbound
 
     def start_activity(
         self, input: temporalio.worker.StartActivityInput
     ) -> temporalio.workflow.ActivityHandle[Any]:
-        input.headers = {**input.headers, **self.run_headers}
+        input.headers = {**input.headers, **self.inbound.run_headers()}
         return super().start_activity(input)
 
     def start_local_activity(
         self, input: temporalio.worker.StartLocalActivityInput
     ) -> temporalio.workflow.ActivityHandle[Any]:
-        input.headers = {**input.headers, **self.run_headers}
+        input.headers = {**input.headers, **self.inbound.run_headers()}
         return super().start_local_activity(input)
 
 
 class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
-    _outbound: _WorkflowOutbound
     on_run_end: RunEndCallback = staticmethod(_ignore)
+    inline_limit: int = 0
+    _headers: dict[str, Payload] | None = None
+    _input: Payload | None = None
 
     def init(self, outbound: temporalio.worker.WorkflowOutboundInterceptor) -> None:
-        self._outbound = _WorkflowOutbound(outbound)
-        super().init(self._outbound)
+        wrapped = _WorkflowOutbound(outbound)
+        wrapped.inbound = self
+        super().init(wrapped)
+
+    def run_headers(self) -> dict[str, Payload]:
+        """Return the headers for this run's activities, built on first use."""
+        headers = self._headers
+        if headers is None:
+            converter = temporalio.workflow.payload_converter()
+            headers = {
+                START_HEADER: converter.to_payload(temporalio.workflow.info().workflow_start_time)
+            }
+            if self._input is not None:
+                headers[ARGS_HEADER] = self._input
+            self._headers = headers
+        return headers
 
     async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
-        converter = temporalio.workflow.payload_converter()
-        headers = {
-            START_HEADER: converter.to_payload(temporalio.workflow.info().workflow_start_time)
-        }
-        if input.args:
-            headers[ARGS_HEADER] = converter.to_payload(input.args[0])
-        self._outbound.run_headers = headers
+        if input.args and self.inline_limit > 0:
+            payload = temporalio.workflow.payload_converter().to_payload(input.args[0])
+            if payload.ByteSize() <= self.inline_limit:
+                self._input = payload
+                self._headers = None  # handlers that ran first built them without the input
         try:
             result = await super().execute_workflow(input)
         except _RUN_ENDING:

@@ -14,7 +14,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from fnact._runinfo import current_headers, decode_start, require_info
+from fnact._runcontext import attempt_start_time
+from fnact._runinfo import current_attempt, require_info, run_key, start_override
 from fnact.exceptions import StateError
 
 __all__ = [
@@ -67,19 +68,30 @@ def format_output_path(started: datetime, workflow_id: str, run_id: str) -> str:
 def run_start_time() -> datetime:
     """Return the start time of the running activity's workflow run.
 
+    It comes from the activity's headers, else from what the worker read of the
+    run; under `fnact.testing.run_started_at`, from the test.
+
     Raises:
         NotInActivityError: called outside an activity.
-        StateError: the run did not come through an fnact worker, so its start
-            time was not passed to the activity.
+        StateError: the start time is unknown (no fnact worker interceptor, no
+            client to read the run with, or the run could not be read).
     """
-    require_info("the run's start time")
-    header = current_headers().start
-    if header is None:
-        raise StateError(
-            "the workflow run's start time is unknown: run the workflow on a worker "
-            "built by fnact.create_worker so its activities receive it"
-        )
-    return decode_start(header)
+    override = start_override.get()
+    if override is not None:
+        return override
+    info = require_info("the run's start time")
+    attempt = current_attempt()
+    started = attempt_start_time(attempt, run_key(info, "its output path"))
+    if started is not None:
+        return started
+    if attempt.error is not None:
+        raise attempt.error
+    raise StateError(
+        f"activity {info.activity_type!r}: the start time of run "
+        f"{info.workflow_id}/{info.workflow_run_id} is unknown: this worker has no fnact "
+        "interceptor (build it with fnact.create_worker); in a test, use "
+        "fnact.testing.run_started_at"
+    )
 
 
 def build_output_path() -> str:
@@ -90,7 +102,8 @@ def build_output_path() -> str:
 
     Raises:
         NotInActivityError: called outside an activity.
-        StateError: the run's start time was not passed to the activity.
+        StateError: the run's start time is unknown (see `run_start_time`), or the
+            activity is standalone (no workflow run).
     """
     info = require_info("fnact.build_output_path()")
     return format_output_path(run_start_time(), info.workflow_id or "", info.workflow_run_id or "")

@@ -1,66 +1,94 @@
-"""What an activity knows about the workflow run that scheduled it.
+"""What an activity attempt knows about the workflow run that scheduled it.
 
-fnact's worker interceptor copies the run's start time and input into the
-headers of every activity the run schedules. The activity side reads them from a
-context variable set for the duration of one activity attempt.
+fnact's worker interceptor records, for one activity attempt, the run headers the
+workflow side attached (the run's start time and, when small, its input) and the
+worker's `RunContextCache`. The record lives in a context variable for the
+duration of the attempt.
 """
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import temporalio.activity
 import temporalio.api.common.v1
 
 from fnact._codec import decoder_for
-from fnact.exceptions import NotInActivityError
+from fnact._state import RunKey
+from fnact.exceptions import NotInActivityError, StateError
+
+if TYPE_CHECKING:  # only for annotations: _runcontext imports this module
+    from fnact._runcontext import RunContextCache
 
 __all__ = [
     "ARGS_HEADER",
+    "FNACT_ADAPTER",
     "START_HEADER",
-    "RunHeaders",
-    "current_headers",
+    "Attempt",
+    "current_attempt",
+    "decode_start",
     "get_workflow_id",
     "get_workflow_run_id",
     "require_info",
+    "reset_attempt",
+    "run_key",
+    "set_attempt",
+    "start_override",
 ]
 
 START_HEADER = "fnact-run-start"
 ARGS_HEADER = "fnact-workflow-args"
 
+FNACT_ADAPTER = "__fnact_adapter__"
+"""Attribute set on fnact's activity adapters, which learn their run's facts themselves."""
+
 Payload = temporalio.api.common.v1.Payload
 
 
-@dataclass(frozen=True, slots=True)
-class RunHeaders:
-    """Raw run facts carried in an activity's headers."""
+class Attempt:
+    """Run facts known to one activity attempt: its headers and the worker's cache."""
 
-    start: Payload | None
-    args: Payload | None
+    __slots__ = ("args", "cache", "error", "start")
+
+    def __init__(
+        self,
+        start: Payload | None = None,
+        args: Payload | None = None,
+        cache: RunContextCache | None = None,
+    ) -> None:
+        self.start = start
+        self.args = args
+        self.cache = cache
+        self.error: StateError | None = None
+        """Why the run's start time could not be read, raised when it is asked for."""
 
 
-_EMPTY = RunHeaders(start=None, args=None)
-_headers: contextvars.ContextVar[RunHeaders] = contextvars.ContextVar(
-    "fnact_run_headers", default=_EMPTY
+_EMPTY = Attempt()
+_attempt: contextvars.ContextVar[Attempt] = contextvars.ContextVar("fnact_attempt", default=_EMPTY)
+start_override: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
+    "fnact_run_start_override", default=None
 )
+"""A run start time set by `fnact.testing.run_started_at`; it wins over everything."""
 
 
-def set_headers(headers: Mapping[str, Payload]) -> contextvars.Token[RunHeaders]:
-    """Record the current activity attempt's run headers."""
-    return _headers.set(RunHeaders(start=headers.get(START_HEADER), args=headers.get(ARGS_HEADER)))
+def set_attempt(
+    headers: Mapping[str, Payload], cache: RunContextCache | None = None
+) -> contextvars.Token[Attempt]:
+    """Record the current activity attempt's run headers and the worker's cache."""
+    return _attempt.set(Attempt(headers.get(START_HEADER), headers.get(ARGS_HEADER), cache))
 
 
-def reset_headers(token: contextvars.Token[RunHeaders]) -> None:
-    """Forget the headers recorded by `set_headers`."""
-    _headers.reset(token)
+def reset_attempt(token: contextvars.Token[Attempt]) -> None:
+    """Forget the attempt recorded by `set_attempt`."""
+    _attempt.reset(token)
 
 
-def current_headers() -> RunHeaders:
-    """Return the run headers of the current activity attempt (empty when absent)."""
-    return _headers.get()
+def current_attempt() -> Attempt:
+    """Return the current activity attempt's run facts (empty outside an fnact worker)."""
+    return _attempt.get()
 
 
 def require_info(what: str) -> temporalio.activity.Info:
@@ -68,6 +96,21 @@ def require_info(what: str) -> temporalio.activity.Info:
     if not temporalio.activity.in_activity():
         raise NotInActivityError(f"{what} can only be called inside a running Temporal activity")
     return temporalio.activity.info()
+
+
+def run_key(info: temporalio.activity.Info, what: str) -> RunKey:
+    """Return the key of the workflow run that scheduled the activity.
+
+    Raises:
+        StateError: non-retryable, the activity is standalone (no workflow started it).
+    """
+    if info.workflow_id is None or info.workflow_run_id is None:
+        raise StateError(
+            f"activity {info.activity_type!r} (id {info.activity_id!r}) is a standalone "
+            f"activity: {what} needs a workflow run, and no workflow started this activity",
+            non_retryable=True,
+        )
+    return RunKey(info.workflow_id, info.workflow_run_id)
 
 
 def get_workflow_id() -> str:

@@ -24,6 +24,8 @@ from fnact._adapter import build_adapter
 from fnact._codec import data_converter
 from fnact._devserver import DevServer
 from fnact._interceptor import RunHeadersInterceptor
+from fnact._runcontext import RunContextCache
+from fnact._runend import RunEndWatcher
 from fnact._state import RunKey, StateStore
 from fnact.exceptions import WorkerConfigurationError
 
@@ -68,7 +70,7 @@ async def connect(
 
     To encrypt payloads, pass ``data_converter=dataclasses.replace(fnact.data_converter,
     payload_codec=YourCodec())``; fnact then runs headers through the codec too
-    (its run headers carry a copy of the workflow's input).
+    (its run headers carry the run's start time, and its input when small).
 
     Args:
         address: ``host:port`` of the frontend; ``localhost:7233`` when nothing sets it.
@@ -175,8 +177,12 @@ def create_worker(
         names[name] = item
     store_provider: Any = container.state_store
     settings: Any = container.settings()
-    releaser = _RunReleaser(store_provider)
-    interceptors = [RunHeadersInterceptor(releaser), *options.pop("interceptors", ())]
+    cache: RunContextCache = container.run_context()
+    releaser = _RunReleaser(store_provider, cache)
+    run_headers = RunHeadersInterceptor(
+        releaser, inline_args_limit=settings.inline_args_limit, cache=cache
+    )
+    interceptors = [run_headers, *options.pop("interceptors", ())]
     failure_types = [msgspec.ValidationError, *options.pop("workflow_failure_exception_types", ())]
     # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by
     # these; a 1 s cap bounds cancellation latency and checkpoint loss to about 1 s.
@@ -191,6 +197,8 @@ def create_worker(
     return Worker(
         _with_fnact_converter(client),
         store_provider=store_provider,
+        cache=cache,
+        end_check_interval=settings.run_end_check_interval,
         sweep_interval=min(max(settings.state_idle_expiry / 2, timedelta(seconds=1)), _MAX_SWEEP),
         releaser=releaser,
         task_queue=task_queue,
@@ -274,8 +282,9 @@ class _RunReleaser:
     Called from the workflow's thread; hands the release to the worker's loop.
     """
 
-    def __init__(self, store_provider: Callable[[], StateStore]) -> None:
+    def __init__(self, store_provider: Callable[[], StateStore], cache: RunContextCache) -> None:
         self._store_provider = store_provider
+        self._cache = cache
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[bool]] = set()
 
@@ -287,6 +296,7 @@ class _RunReleaser:
             self._loop.call_soon_threadsafe(self._release, RunKey(workflow_id, run_id))
 
     def _release(self, key: RunKey) -> None:
+        self._cache.forget(key)
         task = asyncio.ensure_future(self._store_provider().release(key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -300,8 +310,9 @@ class Worker(temporalio.worker.Worker):
     """A Temporal worker that also looks after fnact's run states.
 
     While it runs it drops idle run states periodically, releases a run's state
-    when the run ends on this worker, and at shutdown closes every state it
-    still holds. `create_worker` builds it.
+    when the run ends (at once when the run ran on this worker, within
+    `Settings.run_end_check_interval` otherwise), and at shutdown closes every
+    state it still holds. `create_worker` builds it.
     """
 
     def __init__(
@@ -309,12 +320,15 @@ class Worker(temporalio.worker.Worker):
         client: temporalio.client.Client,
         *,
         store_provider: Callable[[], StateStore],
+        cache: RunContextCache,
+        end_check_interval: timedelta,
         sweep_interval: timedelta,
         releaser: _RunReleaser,
         **options: Any,
     ) -> None:
         super().__init__(client, **options)
         self._fnact_store = store_provider
+        self._fnact_watcher = RunEndWatcher(client, cache, store_provider, end_check_interval)
         self._fnact_sweep = sweep_interval.total_seconds()
         self._fnact_releaser = releaser
 
@@ -322,10 +336,12 @@ class Worker(temporalio.worker.Worker):
         """Run the worker (see `temporalio.worker.Worker.run`) and fnact's housekeeping."""
         self._fnact_releaser.bind(asyncio.get_running_loop())
         sweeper = asyncio.create_task(self._sweep_forever())
+        watcher = asyncio.create_task(self._fnact_watcher.run())
         try:
             await super().run()
         finally:
             sweeper.cancel()
+            watcher.cancel()
             await self._fnact_releaser.drain()
             await self._fnact_store().aclose()
 

@@ -34,7 +34,7 @@ from fnact._codec import data_converter
 from fnact._container import Settings
 from fnact._heartbeat import Heartbeat
 from fnact._paths import format_output_path
-from fnact._runinfo import ARGS_HEADER, START_HEADER, reset_headers, set_headers
+from fnact._runinfo import ARGS_HEADER, START_HEADER, reset_attempt, set_attempt
 from fnact._state import StateStats
 from fnact.testing._info import activity_info
 
@@ -331,7 +331,7 @@ class ActivityHarness:
         for logger in loggers:
             logger.addHandler(capture)
             logger.setLevel(logging.DEBUG)
-        token = set_headers(headers)
+        token = set_attempt(headers)
         result: Result[R, E] | None = None
         error: BaseException | None = None
         cancelled = False
@@ -356,7 +356,7 @@ class ActivityHarness:
         except Exception as exc:
             error = exc
         finally:
-            reset_headers(token)
+            reset_attempt(token)
             for timer in timers:
                 timer.cancel()
             for logger in loggers:

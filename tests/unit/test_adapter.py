@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 import fnact
-from fnact.exceptions import DependencyError, StateError
+from fnact.exceptions import DependencyError
 from fnact.testing import run_activity
 
 
@@ -192,9 +192,11 @@ async def test_non_result_return_is_a_non_retryable_error(container: AppContaine
 
 
 async def test_missing_workflow_args_is_a_clear_state_error(container: AppContainer) -> None:
-    """Without the run's workflow arguments, state cannot be built and the error says why."""
-    with pytest.raises(StateError, match="workflow arguments did not reach it"):
+    """Without the run's workflow arguments, state cannot be built, for good, and it says why."""
+    with pytest.raises(ApplicationError, match="in a test, pass workflow_args") as caught:
         await run_activity(count_rows, Query("users"), container=container)
+    assert caught.value.non_retryable
+    assert caught.value.type == "StateError"
 
 
 async def test_undeclared_dependency_fails_when_the_worker_is_built() -> None:

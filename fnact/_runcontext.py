@@ -1,0 +1,268 @@
+"""How a worker learns a run's start time and input without carrying them in every activity.
+
+Activity headers carry only the run's start time, plus the input when it is
+small (`Settings.inline_args_limit`). Whatever an activity needs and its headers
+lack is read from the run's first history event (``WorkflowExecutionStarted``)
+through the worker's own client: once per run per worker process, concurrent
+requests joined, transient errors retried. This works for any workflow, however
+it was started and whichever SDK or worker runs it.
+
+The cache keeps each run's start time (a few dozen bytes) until the run ends,
+and never the input: the input goes into the run's state when it is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import temporalio.activity
+import temporalio.api.common.v1
+import temporalio.client
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
+from temporalio.service import RPCError, RPCStatusCode
+
+from fnact._runinfo import Attempt, decode_start, run_key
+from fnact._state import RunKey
+from fnact.exceptions import StateError
+
+__all__ = [
+    "RunContextCache",
+    "RunContextStats",
+    "RunFacts",
+    "attempt_start_time",
+    "read_run",
+]
+
+Payload = temporalio.api.common.v1.Payload
+
+_log = logging.getLogger("fnact.runcontext")
+
+# Codes that retrying cannot fix: the run is gone or this client may not read it.
+_FINAL = frozenset(
+    {
+        RPCStatusCode.NOT_FOUND,
+        RPCStatusCode.PERMISSION_DENIED,
+        RPCStatusCode.UNAUTHENTICATED,
+        RPCStatusCode.INVALID_ARGUMENT,
+        RPCStatusCode.FAILED_PRECONDITION,
+        RPCStatusCode.UNIMPLEMENTED,
+    }
+)
+READ_ATTEMPTS = 4
+"""How many times one history read is tried before the activity attempt fails (retryably)."""
+_BACKOFF = 0.2
+
+
+class _ReadAbandonedError(Exception):
+    """The task reading a run was cancelled; readers that joined it read again."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the run's first history event says about it."""
+
+    start_time: datetime
+    """When the run started (``WorkflowExecutionStarted``'s event time), in UTC."""
+    input: Payload | None
+    """The run's first workflow argument, decoded by the client's payload codec."""
+
+
+@dataclass(slots=True)
+class RunContextStats:
+    """Counters of what a `RunContextCache` did; tests and operators read them."""
+
+    reads: int = 0
+    """History reads sent to the server (a read tried again counts once)."""
+    read_errors: int = 0
+    """Reads that failed for good."""
+    joined: int = 0
+    """Requests that waited for a read already in flight instead of sending one."""
+    forgotten: int = 0
+    """Runs dropped because they ended (or the cache was full)."""
+    end_checks: int = 0
+    """Server calls made to learn whether held runs ended."""
+
+
+async def read_run(
+    client: temporalio.client.Client, namespace: str, key: RunKey, *, attempts: int = READ_ATTEMPTS
+) -> RunFacts:
+    """Read a run's start time and input from its first history event.
+
+    Raises:
+        StateError: non-retryable when the run cannot be read (not found, no
+            permission); retryable when the server stayed unavailable.
+    """
+    request = GetWorkflowExecutionHistoryRequest(
+        namespace=namespace,
+        execution=temporalio.api.common.v1.WorkflowExecution(
+            workflow_id=key.workflow_id, run_id=key.run_id
+        ),
+        maximum_page_size=1,
+    )
+    for attempt in range(1, attempts + 1):
+        try:
+            response = await client.workflow_service.get_workflow_execution_history(request)
+            break
+        except RPCError as err:
+            if err.status in _FINAL:
+                raise StateError(
+                    f"run {key} cannot be read from namespace {namespace!r} "
+                    f"({err.status.name}): {err.message}",
+                    non_retryable=True,
+                ) from err
+            if attempt == attempts:
+                raise StateError(
+                    f"reading run {key} failed {attempts} times ({err.status.name}): {err.message}"
+                ) from err
+            _log.warning("reading run %s failed (%s); trying again", key, err.status.name)
+            await asyncio.sleep(_BACKOFF * 2 ** (attempt - 1))
+    events = response.history.events
+    if not events or events[0].event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        raise StateError(f"run {key} has no WorkflowExecutionStarted event", non_retryable=True)
+    first = events[0]
+    payloads = list(first.workflow_execution_started_event_attributes.input.payloads)
+    codec = client.data_converter.payload_codec
+    if payloads and codec is not None:
+        payloads = list(await codec.decode(payloads[:1]))
+    return RunFacts(
+        start_time=first.event_time.ToDatetime(tzinfo=UTC),
+        input=payloads[0] if payloads else None,
+    )
+
+
+@dataclass(slots=True)
+class RunContextCache:
+    """Start times of the runs a worker process serves, and the reads that learn them.
+
+    One per container (its ``run_context`` provider), shared by the container's
+    workers. Every run it knows is a run this process may hold state for, so the
+    worker watches these runs and forgets each one when it ends.
+
+    Args:
+        max_runs: at most this many runs are remembered; least recently used go first.
+    """
+
+    max_runs: int = 10_000
+    stats: RunContextStats = field(default_factory=RunContextStats)
+    last_end_check: float = float("-inf")
+    """Event-loop time of the last check for ended runs (see `RunEndWatcher`)."""
+    _starts: OrderedDict[RunKey, datetime] = field(default_factory=OrderedDict, repr=False)
+    _pending: dict[RunKey, asyncio.Future[RunFacts]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_runs < 1:
+            raise ValueError("RunContextCache: max_runs must be at least 1")
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def runs(self) -> list[RunKey]:
+        """Return the runs this cache remembers, least recently used first."""
+        return list(self._starts)
+
+    def start_time(self, key: RunKey) -> datetime | None:
+        """Return the run's start time if this process learned it."""
+        return self._starts.get(key)
+
+    def touch(self, key: RunKey) -> bool:
+        """Mark the run as used; return whether this cache knows it."""
+        if key not in self._starts:
+            return False
+        self._starts.move_to_end(key)
+        return True
+
+    def remember(self, key: RunKey, start_time: datetime) -> None:
+        """Record the run's start time (from a header or a read) and mark the run as used."""
+        starts = self._starts
+        if key in starts:
+            starts.move_to_end(key)
+            return
+        starts[key] = start_time
+        if len(starts) > self.max_runs:
+            starts.popitem(last=False)
+            self.stats.forgotten += 1
+
+    def forget(self, key: RunKey) -> bool:
+        """Drop what is known of the run; return whether anything was."""
+        if self._starts.pop(key, None) is None:
+            return False
+        self.stats.forgotten += 1
+        return True
+
+    async def read(self, key: RunKey) -> RunFacts:
+        """Read the run's first history event through the running activity's worker client.
+
+        Concurrent reads of one run share a single server call; the start time is
+        remembered, the input is returned and not kept.
+
+        Raises:
+            StateError: as `read_run`, or no client is available (outside a worker).
+        """
+        while (pending := self._pending.get(key)) is not None:
+            self.stats.joined += 1
+            try:
+                return await asyncio.shield(pending)
+            except _ReadAbandonedError:
+                continue  # the reader was cancelled: read (or join) again
+        future: asyncio.Future[RunFacts] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            try:
+                client = temporalio.activity.client()
+            except RuntimeError as err:
+                raise StateError(
+                    f"run {key}: its start time and input are not in the activity's headers "
+                    "and there is no client to read them with; in a test use "
+                    "fnact.testing.run_started_at or fnact.testing.ActivityHarness",
+                    non_retryable=True,
+                ) from err
+            self.stats.reads += 1
+            facts = await read_run(client, temporalio.activity.info().namespace, key)
+        except asyncio.CancelledError:
+            future.set_exception(_ReadAbandonedError())
+            future.exception()
+            raise
+        except BaseException as exc:
+            if isinstance(exc, StateError) and exc.non_retryable:
+                self.stats.read_errors += 1
+            future.set_exception(exc)
+            future.exception()  # joined readers re-raise it; mark it seen when there are none
+            raise
+        finally:
+            del self._pending[key]
+        self.remember(key, facts.start_time)
+        future.set_result(facts)
+        return facts
+
+    async def prefetch_start(self, attempt: Attempt, info: temporalio.activity.Info) -> None:
+        """Make sure the attempt's run start time is known, or record why it cannot be.
+
+        Called before an activity body that may ask for its output path, when
+        the headers carry no start time. A failure is not raised here: the body
+        may never need the start time.
+        """
+        try:
+            key = run_key(info, "its output path")
+        except StateError as err:
+            attempt.error = err
+            return
+        if self.touch(key):
+            return
+        try:
+            await self.read(key)
+        except StateError as err:
+            attempt.error = err
+
+
+def attempt_start_time(attempt: Attempt, key: RunKey) -> datetime | None:
+    """Return the run's start time from the attempt's header, else from the worker's cache."""
+    if attempt.start is not None:
+        return decode_start(attempt.start)
+    if attempt.cache is not None:
+        return attempt.cache.start_time(key)
+    return None

@@ -1,0 +1,397 @@
+"""A run's context reaches its activities by reference, from any workflow, on any worker."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import temporalio.client
+import temporalio.converter
+import temporalio.worker
+from dependency_injector import providers
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowUpdateStage
+
+import fnact
+from examples.howto.secrets_codec import FernetCodec
+from fnact._devserver import DevServer
+from tests.integration.conftest import eventually
+from tests.integration.runctx_app import (
+    ACTIVITIES,
+    WORKFLOWS,
+    ByName,
+    FanOut,
+    Load,
+    Parent,
+    PlainPath,
+    Relay,
+    RunCtxContainer,
+    Seen,
+    SignalFirst,
+    UpdateFirst,
+    Waiter,
+)
+
+pytestmark = pytest.mark.integration
+
+KIB = 1024
+HEADER_BUDGET = 1 * KIB
+
+
+def new_container(**settings: Any) -> RunCtxContainer:
+    """Return a container whose settings are fnact's defaults changed by ``settings``."""
+    container = RunCtxContainer()
+    container.settings.override(providers.Object(fnact.Settings(**settings)))
+    return container
+
+
+@pytest.fixture
+async def both(
+    client: temporalio.client.Client, fnact_task_queue: str
+) -> AsyncIterator[tuple[str, RunCtxContainer]]:
+    """Run a worker of workflows and activities on one queue; yield the queue and container."""
+    container = new_container()
+    worker = fnact.create_worker(
+        client,
+        task_queue=fnact_task_queue,
+        container=container,
+        activities=ACTIVITIES,
+        workflows=WORKFLOWS,
+        max_concurrent_activities=500,
+    )
+    async with worker:
+        yield fnact_task_queue, container
+
+
+async def scheduled_events(
+    handle: temporalio.client.WorkflowHandle[Any, Any],
+) -> list[HistoryEvent]:
+    """Return the run's ActivityTaskScheduled events, read from its history."""
+    return [
+        event
+        async for event in handle.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+def header_bytes(event: HistoryEvent) -> int:
+    """Return the encoded size of an ActivityTaskScheduled event's header."""
+    return event.activity_task_scheduled_event_attributes.header.ByteSize()
+
+
+def assert_seen(seen: list[Seen], load: Load, count: int) -> None:
+    """Every activity saw the run's own input, once per index."""
+    assert sorted(s.n for s in seen) == list(range(count))
+    assert {(s.name, s.pad) for s in seen} == {(load.name, len(load.pad))}
+
+
+def one_build_per_run(container: RunCtxContainer) -> None:
+    """Each run's handler was built once in this process."""
+    ledger = container.ledger()
+    assert ledger.builds
+    assert set(ledger.builds.values()) == {1}, ledger.builds
+
+
+@pytest.mark.parametrize(
+    ("input_bytes", "fan_out", "sequential"),
+    [
+        pytest.param(10 * KIB, 500, False, id="10KB-x500-concurrent"),
+        pytest.param(200 * KIB, 25, False, id="200KB-x25-concurrent"),
+        pytest.param(1024 * KIB, 6, False, id="1MB-x6-concurrent"),
+        pytest.param(600 * KIB, 100, True, id="600KB-x100-sequential"),
+    ],
+)
+async def test_fan_out_of_a_big_input_completes_with_small_headers(
+    client: temporalio.client.Client,
+    both: tuple[str, RunCtxContainer],
+    input_bytes: int,
+    fan_out: int,
+    sequential: bool,
+) -> None:
+    """Fan-outs that a header copy of the input killed complete, each header under 1 KiB."""
+    queue, container = both
+    load = Load(name="big", pad="x" * input_bytes, fan_out=fan_out, sequential=sequential)
+    handle = await client.start_workflow(
+        FanOut.run, load, id=f"fan-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
+    seen = await handle.result()
+    assert_seen(seen, load, fan_out)
+    events = await scheduled_events(handle)
+    assert len(events) == fan_out
+    assert max(header_bytes(e) for e in events) <= HEADER_BUDGET
+    one_build_per_run(container)
+    assert container.run_context().stats.reads == 1
+
+
+async def test_small_input_travels_inline_and_needs_no_read(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """An input under Settings.inline_args_limit rides in the headers: no history read."""
+    queue, container = both
+    load = Load(name="small", fan_out=3)
+    handle = await client.start_workflow(
+        FanOut.run, load, id=f"small-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
+    assert_seen(await handle.result(), load, 3)
+    events = await scheduled_events(handle)
+    fields = events[0].activity_task_scheduled_event_attributes.header.fields
+    assert set(fields) == {"fnact-run-start", "fnact-workflow-args"}
+    assert container.run_context().stats.reads == 0
+
+
+async def test_inline_limit_zero_always_reads_the_history(
+    client: temporalio.client.Client, fnact_task_queue: str
+) -> None:
+    """With inline_args_limit=0 headers never carry the input; one read serves the run."""
+    container = new_container(inline_args_limit=0)
+    async with fnact.create_worker(
+        client,
+        task_queue=fnact_task_queue,
+        container=container,
+        activities=ACTIVITIES,
+        workflows=WORKFLOWS,
+    ):
+        load = Load(name="tiny", fan_out=4)
+        handle = await client.start_workflow(
+            FanOut.run, load, id=f"zero-{uuid.uuid4().hex[:8]}", task_queue=fnact_task_queue
+        )
+        assert_seen(await handle.result(), load, 4)
+        events = await scheduled_events(handle)
+        assert {
+            frozenset(e.activity_task_scheduled_event_attributes.header.fields) for e in events
+        } == {frozenset({"fnact-run-start"})}
+        assert container.run_context().stats.reads == 1
+
+
+async def test_signal_with_start_handler_gets_the_run_state(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """An activity started by a signal handler of the first workflow task sees the run's input."""
+    queue, container = both
+    load = Load(name="signalled", pad="s" * 5000)
+    handle = await client.start_workflow(
+        SignalFirst.run,
+        load,
+        id=f"sig-{uuid.uuid4().hex[:8]}",
+        task_queue=queue,
+        start_signal="go",
+        start_signal_args=[0],
+    )
+    assert_seen(await handle.result(), load, 1)
+    one_build_per_run(container)
+
+
+async def test_update_with_start_and_early_update_get_the_run_state(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """Update-with-start and an update sent right after the start both see the run's input."""
+    queue, _ = both
+    load = Load(name="updated", pad="u" * 5000)
+    workflow_id = f"upd-{uuid.uuid4().hex[:8]}"
+    start = temporalio.client.WithStartWorkflowOperation(
+        UpdateFirst.run,
+        load,
+        id=workflow_id,
+        task_queue=queue,
+        id_conflict_policy=temporalio.common.WorkflowIDConflictPolicy.FAIL,
+    )
+    first = await client.execute_update_with_start_workflow(
+        UpdateFirst.fetch, 0, start_workflow_operation=start
+    )
+    assert (first.name, first.pad) == ("updated", 5000)
+    await (await start.workflow_handle()).signal(UpdateFirst.finish)
+
+    other = Load(name="early", pad="e" * 5000)
+    handle = await client.start_workflow(
+        UpdateFirst.run, other, id=f"{workflow_id}-2", task_queue=queue
+    )
+    update = await handle.start_update(
+        UpdateFirst.fetch, 1, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+    )
+    early = await update.result()
+    assert (early.name, early.pad) == ("early", 5000)
+    await handle.signal(UpdateFirst.finish)
+    assert await handle.result() == "early"
+
+
+async def test_child_workflow_activities_see_the_child_input(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """A child run's activities get the child's input and output path, not the parent's."""
+    queue, container = both
+    load = Load(name="parent", pad="p" * 3000, fan_out=2)
+    handle = await client.start_workflow(
+        Parent.run, load, id=f"parent-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
+    seen = await handle.result()
+    assert [(s.name, s.pad) for s in seen] == [
+        ("parent", 3000),
+        ("parent", 3000),
+        ("child-of-parent", 3001),
+    ]
+    assert seen[0].path == seen[1].path != seen[2].path
+    assert f"{handle.id}-child" in seen[2].path
+    assert len(container.ledger().builds) == 2
+
+
+async def test_continue_as_new_gives_each_run_its_own_input(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """Each run of a continue-as-new chain reads its own input from its own history."""
+    queue, container = both
+    load = Load(name="relay", pad="r" * 4000, fan_out=2, continue_times=2)
+    handle = await client.start_workflow(
+        Relay.run, load, id=f"relay-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
+    seen = await handle.result()
+    assert {s.name for s in seen} == {"relay++"}
+    ledger = container.ledger()
+    assert len(ledger.builds) == 3
+    assert set(ledger.builds.values()) == {1}
+    assert container.run_context().stats.reads == 3
+    await eventually(lambda: ledger.closes == ledger.builds)
+
+
+async def test_workflow_on_a_plain_worker_calls_activities_by_name(
+    temporal_server: DevServer, client: temporalio.client.Client, fnact_task_queue: str
+) -> None:
+    """A workflow on a plain Temporal worker, default converter, no fnact, gets run state."""
+    container = new_container()
+    plain_client = await temporalio.client.Client.connect(temporal_server.address)
+    activity_queue = f"{fnact_task_queue}-act"
+    plain = temporalio.worker.Worker(plain_client, task_queue=fnact_task_queue, workflows=[ByName])
+    fnact_worker = fnact.create_worker(
+        client, task_queue=activity_queue, container=container, activities=ACTIVITIES
+    )
+    async with plain, fnact_worker:
+        handle = await plain_client.start_workflow(
+            ByName.run,
+            {"name": "foreign", "pad": "f" * 2000, "queue": activity_queue},
+            id=f"byname-{uuid.uuid4().hex[:8]}",
+            task_queue=fnact_task_queue,
+        )
+        seen, path = await handle.result()
+    description = await handle.describe()
+    started = description.start_time
+    assert (seen["name"], seen["pad"]) == ("foreign", 2000)
+    assert path == f"{started:%Y/%m/%d/%H/%M}/{handle.id}/{description.run_id}"
+    assert seen["path"].endswith(path)
+    one_build_per_run(container)
+
+
+async def test_plain_activity_output_path_matches_the_run_start(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """fnact.build_output_path() in a plain activity uses the run's recorded start time."""
+    queue, _ = both
+    handle = await client.start_workflow(
+        PlainPath.run, Load(name="p"), id=f"pp-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
+    path = await handle.result()
+    description = await handle.describe()
+    assert path == f"{description.start_time:%Y/%m/%d/%H/%M}/{handle.id}/{description.run_id}"
+
+
+async def test_payload_codec_still_encrypts_and_state_still_builds(
+    temporal_server: DevServer, fnact_task_queue: str
+) -> None:
+    """With an encrypting codec the history holds ciphertext and activities still read the input."""
+    from cryptography.fernet import Fernet
+
+    converter = dataclasses.replace(
+        fnact.data_converter, payload_codec=FernetCodec([Fernet.generate_key()])
+    )
+    client = await fnact.connect(temporal_server.address, data_converter=converter)
+    container = new_container()
+    async with fnact.create_worker(
+        client,
+        task_queue=fnact_task_queue,
+        container=container,
+        activities=ACTIVITIES,
+        workflows=WORKFLOWS,
+    ):
+        load = Load(name="secret-name", pad="z" * 3000, fan_out=2)
+        handle = await client.start_workflow(
+            FanOut.run, load, id=f"codec-{uuid.uuid4().hex[:8]}", task_queue=fnact_task_queue
+        )
+        assert_seen(await handle.result(), load, 2)
+    history = await handle.fetch_history()
+    assert b"secret-name" not in history.to_json().encode()
+    assert container.run_context().stats.reads == 1
+
+
+async def test_unreadable_run_gives_a_non_retryable_error_naming_it(
+    client: temporalio.client.Client,
+) -> None:
+    """Reading a run that does not exist fails for good, naming the run."""
+    from fnact._runcontext import read_run
+
+    key = fnact.RunKey("no-such-workflow", str(uuid.uuid4()))
+    with pytest.raises(fnact.exceptions.StateError) as caught:
+        await read_run(client, client.namespace, key)
+    assert caught.value.non_retryable
+    assert "no-such-workflow" in str(caught.value)
+
+
+async def test_activity_only_worker_releases_when_the_run_ends(
+    client: temporalio.client.Client, fnact_task_queue: str
+) -> None:
+    """A worker that never runs the workflow releases the run's state soon after it ends."""
+    workflow_container = new_container()
+    activity_container = new_container(run_end_check_interval=timedelta(seconds=1))
+    activity_queue = f"{fnact_task_queue}-act"
+    async with (
+        fnact.create_worker(
+            client, task_queue=fnact_task_queue, container=workflow_container, workflows=WORKFLOWS
+        ),
+        fnact.create_worker(
+            client,
+            task_queue=activity_queue,
+            container=activity_container,
+            activities=ACTIVITIES,
+        ),
+    ):
+        load = Load(name="remote", pad="x" * 3000, fan_out=3, queue=activity_queue)
+        handle = await client.start_workflow(
+            FanOut.run, load, id=f"remote-{uuid.uuid4().hex[:8]}", task_queue=fnact_task_queue
+        )
+        assert_seen(await handle.result(), load, 3)
+        store = activity_container.state_store()
+        ledger = activity_container.ledger()
+        await eventually(lambda: len(store) == 0, within=5)
+        assert ledger.closes == ledger.builds == {f"{handle.id}/{handle.result_run_id}": 1}
+        assert len(activity_container.run_context()) == 0
+
+
+async def test_terminated_run_is_released_on_the_activity_worker(
+    client: temporalio.client.Client, fnact_task_queue: str
+) -> None:
+    """A run terminated while an activity-only worker holds its state is released there."""
+    container = new_container(run_end_check_interval=timedelta(seconds=1))
+    activity_queue = f"{fnact_task_queue}-act"
+    async with (
+        fnact.create_worker(
+            client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
+        ),
+        fnact.create_worker(
+            client, task_queue=activity_queue, container=container, activities=ACTIVITIES
+        ),
+    ):
+        load = Load(name="ended", pad="x" * 3000, fan_out=2, queue=activity_queue)
+        handle = await client.start_workflow(
+            Waiter.run, load, id=f"term-{uuid.uuid4().hex[:8]}", task_queue=fnact_task_queue
+        )
+        ledger = container.ledger()
+        await eventually(lambda: len(ledger.builds) == 1)
+        store = container.state_store()
+        await asyncio.sleep(1.5)
+        assert len(store) == 1  # still running: kept
+        await handle.terminate()
+        await eventually(lambda: len(store) == 0, within=5)
+        assert ledger.closes == ledger.builds
