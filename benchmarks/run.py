@@ -11,10 +11,13 @@ given and a target is missed.
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import gc
+import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,10 +29,15 @@ from typing import Any
 import msgspec
 import pydantic
 import temporalio.activity
+import temporalio.client
 import temporalio.converter
 import temporalio.testing
+import temporalio.worker
 import temporalio.workflow
+from dependency_injector import providers
 from returns.result import Result, Success
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History
 from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner
@@ -39,7 +47,9 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 import fnact  # noqa: E402
+import fnact.workflow  # noqa: E402
 from fnact._adapter import build_adapter  # noqa: E402
+from fnact._runcontext import read_run  # noqa: E402
 
 REPEATS = 7
 """Timed repeats per measurement; every figure is the median of these."""
@@ -695,6 +705,633 @@ async def bench_heartbeat_call() -> Target:
     )
 
 
+# --- 7. run context in a real worker: history, stateful runs, history reads ----------------------
+
+KIB = 1024
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+"""The start-to-close timeout of every activity in the run-context measurements."""
+RUN_QUEUES = {"fnact": "fnact-bench-run-fnact", "plain": "fnact-bench-run-plain"}
+"""The task queue of each side's worker; the names are as long, so histories compare."""
+IDLE_QUEUE = "fnact-bench-run-idle"
+"""A task queue no worker polls: runs started on it only exist, for the history reads."""
+FAN_OUT = 20
+"""Activities each run of the history-per-activity measurement starts at once."""
+HISTORY_PADS = (10 * KIB, 100 * KIB)
+"""Padding of the workflow input in the history-per-activity measurement, in characters."""
+HISTORY_REPEATS = 5
+"""Runs per side and input size in the history-per-activity measurement; medians are used."""
+STATEFUL_RUNS = 100
+"""Runs started at once in each timed round of the stateful-run measurement."""
+STATEFUL_STEPS = 5
+"""Activities each run of the stateful-run measurement runs, one after another."""
+STATEFUL_PAD = 2 * KIB
+"""Padding of the workflow input in the stateful-run measurement, in characters."""
+STATEFUL_ROUNDS = 5
+"""Interleaved timed rounds per side in the stateful-run measurement."""
+STATEFUL_WARM_UP = 10
+"""Runs each side does before the timed rounds."""
+MAX_CONCURRENT_ACTIVITIES = 100
+"""The ``max_concurrent_activities`` of both sides' workers."""
+HISTORY_READS = 50
+"""Runs whose first history event is read in the history-read measurement."""
+FIRST_ACTIVITY_RUNS = 20
+"""One-activity runs per variant (input inline, input read) in the first-activity comparison."""
+
+HISTORY_PER_ACTIVITY_GOAL_B = 1024.0
+STATEFUL_RUN_GOAL = 0.95
+
+
+class Job(msgspec.Struct, frozen=True):
+    """A run's input: a name, padding to give it a size, and how many activities to run."""
+
+    name: str
+    pad: str
+    activities: int
+
+
+class Step(msgspec.Struct, frozen=True):
+    """The input of the raw stateful activity: its index and the run's whole input."""
+
+    n: int
+    job: Job
+
+
+class Db:
+    """A run's handler: a SQLite connection to the benchmark's database file.
+
+    Args:
+        path: the database file.
+        job: the run's input, which the queries use.
+    """
+
+    def __init__(self, path: str, job: Job) -> None:
+        self.job = job
+        self.connection = sqlite3.connect(path)
+        self.connection.execute("SELECT count(*) FROM jobs").fetchone()
+
+    def lookup(self, n: int) -> int:
+        """Return ``n`` plus the number of jobs named like the run's, by a trivial query."""
+        row = self.connection.execute(
+            "SELECT ? + count(*) FROM jobs WHERE name = ?", (n, self.job.name)
+        ).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
+def create_db(path: str) -> None:
+    """Create the benchmark's database file with one ``jobs`` row, named ``bench``.
+
+    Args:
+        path: the database file.
+    """
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("CREATE TABLE jobs (name TEXT NOT NULL)")
+        connection.execute("INSERT INTO jobs VALUES ('bench')")
+
+
+def open_db(path: str, workflow_args: Job) -> Db:
+    """Build a run's handler, as the container's ``handler`` provider.
+
+    Args:
+        path: the database file.
+        workflow_args: the run's input, which fnact passes.
+
+    Returns:
+        The run's open connection.
+    """
+    return Db(path, workflow_args)
+
+
+class SqliteContainer(fnact.Container):
+    """fnact's container with a SQLite connection as each run's handler."""
+
+    db_path = providers.Object(":memory:")
+    handler = providers.Callable(open_db, path=db_path)
+
+
+@fnact.activity(start_to_close_timeout=ACTIVITY_TIMEOUT)
+async def fan_fnact(ctx: fnact.ActivityContext[Db, Job], n: int) -> Result[int, fnact.Fault]:
+    """Return ``n`` once the run's input is in hand, as an fnact activity with run state."""
+    if n >= ctx.state.workflow_args.activities:
+        raise AssertionError(f"activity {n} is not one of the run's")
+    return Success(n)
+
+
+@temporalio.activity.defn
+async def fan_plain(n: int) -> int:
+    """Return ``n``, as a plain Temporal activity."""
+    return n
+
+
+@fnact.activity(start_to_close_timeout=ACTIVITY_TIMEOUT)
+async def step_fnact(ctx: fnact.ActivityContext[Db, Job], n: int) -> Result[int, fnact.Fault]:
+    """Run one query on the run's connection, which fnact builds once per run."""
+    return Success(ctx.state.handler.lookup(n))
+
+
+@dataclasses.dataclass(frozen=True)
+class RawSteps:
+    """The raw stateful activity, bound to the database file.
+
+    Args:
+        path: the database file.
+    """
+
+    path: str
+
+    @temporalio.activity.defn(name="step_raw")
+    async def step_raw(self, step: Step) -> int:
+        """Open a connection for the run's input, run one query on it and close it."""
+        db = Db(self.path, step.job)
+        try:
+            return db.lookup(step.n)
+        finally:
+            db.close()
+
+
+@temporalio.workflow.defn
+class FnactFanOut:
+    """Start ``job.activities`` fnact activities at once; return their results."""
+
+    @temporalio.workflow.run
+    async def run(self, job: Job) -> list[int]:
+        """Return each activity's result, in order."""
+        results = await asyncio.gather(
+            *(fnact.workflow.execute_activity(fan_fnact, n) for n in range(job.activities))
+        )
+        return [result.unwrap() for result in results]
+
+
+@temporalio.workflow.defn
+class PlainFanOut:
+    """Start ``job.activities`` plain activities at once; return their results."""
+
+    @temporalio.workflow.run
+    async def run(self, job: Job) -> list[int]:
+        """Return each activity's result, in order."""
+        return list(
+            await asyncio.gather(
+                *(
+                    temporalio.workflow.execute_activity(
+                        fan_plain, n, start_to_close_timeout=ACTIVITY_TIMEOUT
+                    )
+                    for n in range(job.activities)
+                )
+            )
+        )
+
+
+@temporalio.workflow.defn
+class FnactSteps:
+    """Run ``job.activities`` stateful fnact activities one after another; sum their results."""
+
+    @temporalio.workflow.run
+    async def run(self, job: Job) -> int:
+        """Return the sum of the activities' results."""
+        total = 0
+        for n in range(job.activities):
+            total += (await fnact.workflow.execute_activity(step_fnact, n)).unwrap()
+        return total
+
+
+@temporalio.workflow.defn
+class PlainSteps:
+    """Run ``job.activities`` raw stateful activities one after another; sum their results."""
+
+    @temporalio.workflow.run
+    async def run(self, job: Job) -> int:
+        """Return the sum of the activities' results."""
+        total = 0
+        for n in range(job.activities):
+            total += await temporalio.workflow.execute_activity(
+                "step_raw", Step(n, job), result_type=int, start_to_close_timeout=ACTIVITY_TIMEOUT
+            )
+        return total
+
+
+def new_job(pad: int, activities: int) -> Job:
+    """Return a run input named ``bench`` with ``pad`` characters of padding.
+
+    Args:
+        pad: characters of padding.
+        activities: how many activities the run runs.
+
+    Returns:
+        The run's input.
+    """
+    return Job("bench", "x" * pad, activities)
+
+
+def run_id(label: str) -> str:
+    """Return a fresh workflow id; ids of one label are all as long.
+
+    Args:
+        label: what the run is for.
+
+    Returns:
+        The workflow id.
+    """
+    return f"bench-{label}-{uuid.uuid4()}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HistorySize:
+    """The encoded size of a run's history, whole and in parts."""
+
+    total: int
+    """The whole history, in bytes."""
+    activity_events: int
+    """The activities' scheduled, started and completed events, in bytes."""
+    headers: int
+    """The headers of the activities' scheduled events, in bytes."""
+    workflow_tasks: int
+    """How many workflow tasks the run completed."""
+
+
+ACTIVITY_EVENTS = frozenset(
+    {
+        EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+    }
+)
+"""The event types an activity that succeeds first time adds to its run's history."""
+
+
+async def run_history(
+    client: temporalio.client.Client, workflow: Any, queue: str, job: Job
+) -> HistorySize:
+    """Run ``workflow`` with ``job`` to completion and measure its history.
+
+    Args:
+        client: the client to start the run with.
+        workflow: the workflow's run method.
+        queue: the task queue of the worker that runs it.
+        job: the run's input.
+
+    Returns:
+        The size of the run's history.
+    """
+    handle = await client.start_workflow(workflow, job, id=run_id("history"), task_queue=queue)
+    if await handle.result() != list(range(job.activities)):
+        raise AssertionError("the fan-out workflow returned the wrong results")
+    events = (await handle.fetch_history()).events
+    return HistorySize(
+        total=History(events=events).ByteSize(),
+        activity_events=sum(e.ByteSize() for e in events if e.event_type in ACTIVITY_EVENTS),
+        headers=sum(e.activity_task_scheduled_event_attributes.header.ByteSize() for e in events),
+        workflow_tasks=sum(
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events
+        ),
+    )
+
+
+def added_per_activity(
+    sizes: dict[str, list[HistorySize]], part: Callable[[HistorySize], int]
+) -> float:
+    """Return the bytes of ``part`` of a history that fnact adds per activity.
+
+    Args:
+        sizes: the histories of each side's runs, under ``fnact`` and ``plain``.
+        part: which part of a history to compare.
+
+    Returns:
+        The difference of the two sides' medians, per activity.
+    """
+    fnact_, plain = (statistics.median(map(part, sizes[label])) for label in ("fnact", "plain"))
+    return (fnact_ - plain) / FAN_OUT
+
+
+async def bench_history_per_activity(client: temporalio.client.Client) -> Target:
+    """Compare the history of an fnact fan-out with the same fan-out of plain activities.
+
+    Each run starts `FAN_OUT` activities at once, each with a tiny input and result;
+    the fnact activities read the run's input from their run state. Both sides run
+    on the same client, on task queues and with type names as long. Per input size
+    the figure is the difference of the median history sizes, per activity. How
+    many workflow tasks a run takes depends on when its activities finish, so the
+    figure varies by some tens of bytes; the activities' own events, also printed,
+    do not.
+
+    Args:
+        client: a client of the dev server the workers poll.
+
+    Returns:
+        The ``history-per-activity`` target, in bytes per activity: the larger of the two
+        input sizes' figures.
+    """
+    workflows = {"fnact": FnactFanOut.run, "plain": PlainFanOut.run}
+    per_activity: list[float] = []
+    for pad in HISTORY_PADS:
+        job = new_job(pad, FAN_OUT)
+        sizes: dict[str, list[HistorySize]] = {label: [] for label in workflows}
+        for repeat in range(HISTORY_REPEATS):
+            # Alternate the order so neither side always runs first.
+            for label in list(workflows)[:: 1 if repeat % 2 == 0 else -1]:
+                sizes[label].append(
+                    await run_history(client, workflows[label], RUN_QUEUES[label], job)
+                )
+
+        whole = added_per_activity(sizes, lambda size: size.total)
+        events = added_per_activity(sizes, lambda size: size.activity_events)
+        headers = added_per_activity(sizes, lambda size: size.headers)
+        per_activity.append(whole)
+        totals = {label: statistics.median(s.total for s in sizes[label]) for label in workflows}
+        tasks = {label: [s.workflow_tasks for s in sizes[label]] for label in workflows}
+        print(
+            f"history-per-activity: {MSGSPEC.to_payload(job).ByteSize() / KIB:,.1f} KiB input, "
+            f"{FAN_OUT} activities at once: median history over {HISTORY_REPEATS} runs "
+            f"fnact {totals['fnact']:,.0f} B, plain {totals['plain']:,.0f} B "
+            f"(workflow tasks fnact {tasks['fnact']}, plain {tasks['plain']}): "
+            f"fnact adds {whole:,.0f} B/activity; activity events alone {events:+,.0f} B/activity, "
+            f"of which headers {headers:+,.0f} B"
+        )
+    return Target(
+        "history-per-activity",
+        max(per_activity),
+        HISTORY_PER_ACTIVITY_GOAL_B,
+        "B",
+        higher_is_better=False,
+        digits=0,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Throughput:
+    """How fast a batch of runs went, and what it cost this process."""
+
+    runs_per_s: float
+    """Runs per second, from the first start to the last result."""
+    cpu_ms_per_run: float
+    """CPU time of this process (its workers, the Temporal core's threads, the client), per run."""
+
+
+async def time_stateful_runs(
+    client: temporalio.client.Client, workflow: Any, queue: str, runs: int
+) -> Throughput:
+    """Start ``runs`` runs of ``workflow`` at once and time them until the last result.
+
+    Args:
+        client: the client to start the runs with.
+        workflow: the workflow's run method.
+        queue: the task queue of the worker that runs it.
+        runs: how many runs to start.
+
+    Returns:
+        The runs' throughput and this process's CPU time per run.
+    """
+    job = new_job(STATEFUL_PAD, STATEFUL_STEPS)
+    cpu = time.process_time()
+    start = time.perf_counter()
+    handles = await asyncio.gather(
+        *(
+            client.start_workflow(workflow, job, id=run_id("stateful"), task_queue=queue)
+            for _ in range(runs)
+        )
+    )
+    results = await asyncio.gather(*(handle.result() for handle in handles))
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    expected = sum(range(STATEFUL_STEPS)) + STATEFUL_STEPS  # each query adds the one jobs row
+    if set(results) != {expected}:
+        raise AssertionError(f"the stateful runs returned {set(results)}, not {expected}")
+    return Throughput(runs / elapsed, cpu / runs * 1000)
+
+
+async def bench_stateful_run(
+    client: temporalio.client.Client, container: SqliteContainer
+) -> Target:
+    """Compare the throughput of runs of stateful fnact activities with raw ones.
+
+    A run's handler is a SQLite connection. fnact builds it once per run with the
+    container's ``handler`` provider from the run's input (read from the run's
+    history: the input is over `fnact.Settings.inline_args_limit`) and closes it when
+    the run ends; a raw activity gets the run's input as its argument and opens and
+    closes a connection in every call.
+
+    Args:
+        client: a client of the dev server the workers poll.
+        container: the fnact worker's container.
+
+    Returns:
+        The ``stateful-run`` target: fnact's runs per second over raw's.
+    """
+    workflows = {"fnact": FnactSteps.run, "raw": PlainSteps.run}
+    queues = {"fnact": RUN_QUEUES["fnact"], "raw": RUN_QUEUES["plain"]}
+    for label in workflows:
+        await time_stateful_runs(client, workflows[label], queues[label], STATEFUL_WARM_UP)
+    store, cache = container.state_store(), container.run_context()
+    builds, closes, reads = store.stats.builds, store.stats.closes, cache.stats.reads
+    samples: dict[str, list[Throughput]] = {label: [] for label in workflows}
+    for repeat in range(STATEFUL_ROUNDS):
+        # Alternate the order so neither side always runs first in a round.
+        for label in list(workflows)[:: 1 if repeat % 2 == 0 else -1]:
+            samples[label].append(
+                await time_stateful_runs(client, workflows[label], queues[label], STATEFUL_RUNS)
+            )
+    await asyncio.sleep(0.1)  # the last runs' releases, which their ends set off
+    builds, closes = store.stats.builds - builds, store.stats.closes - closes
+    reads = cache.stats.reads - reads
+    medians = {
+        label: statistics.median(s.runs_per_s for s in values) for label, values in samples.items()
+    }
+    cpu = {
+        label: statistics.median(s.cpu_ms_per_run for s in values)
+        for label, values in samples.items()
+    }
+    rounds = {
+        label: ", ".join(f"{s.runs_per_s:.1f}" for s in values) for label, values in samples.items()
+    }
+    ratio = medians["fnact"] / medians["raw"]
+    timed = STATEFUL_ROUNDS * STATEFUL_RUNS
+    print(
+        f"stateful-run: {STATEFUL_RUNS} runs x {STATEFUL_STEPS} activities at once, "
+        f"{MSGSPEC.to_payload(new_job(STATEFUL_PAD, STATEFUL_STEPS)).ByteSize():,} B input: "
+        f"median runs/s over {STATEFUL_ROUNDS} rounds: fnact {medians['fnact']:.1f}, "
+        f"raw {medians['raw']:.1f} (fnact/raw {ratio:.2f}{TIMES}; rounds fnact {rounds['fnact']}, "
+        f"raw {rounds['raw']}); this process's CPU per run: fnact {cpu['fnact']:.1f} ms, "
+        f"raw {cpu['raw']:.1f} ms"
+    )
+    print(
+        f"stateful-run: in the {timed} timed fnact runs fnact read {reads} histories and built "
+        f"{builds} handlers, closed {closes} ({len(store)} still held); the raw runs opened and "
+        f"closed {timed * STATEFUL_STEPS} connections"
+    )
+    return Target("stateful-run", ratio, STATEFUL_RUN_GOAL, TIMES, higher_is_better=True)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Return the ``fraction`` quantile of ``values`` (``0.9`` for the 90th percentile).
+
+    Args:
+        values: the samples.
+        fraction: the quantile, between 0 and 1.
+
+    Returns:
+        The quantile, interpolated between samples.
+    """
+    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+async def bench_history_read(
+    client: temporalio.client.Client, inline_queue: str, read_queue: str
+) -> None:
+    """Print what reading a run's input from its history costs an activity.
+
+    First the read itself: `fnact._runcontext.read_run`, the call a worker makes, over
+    runs with a 10 KiB input that no worker runs. Then one-activity runs, one at a
+    time, on a worker whose input limit puts the input in the headers and on one that
+    reads it: the difference of the median time from the activity's started to its
+    completed event (server times) is what the read adds to the first activity of a
+    run. The runs' whole latencies are printed too; they vary more.
+
+    Args:
+        client: a client of the dev server the workers poll.
+        inline_queue: the queue of a worker that copies the input into the headers.
+        read_queue: the queue of a worker that reads the input from the history.
+    """
+    job = new_job(HISTORY_PADS[0], 1)
+    handles = await asyncio.gather(
+        *(
+            client.start_workflow(FnactSteps.run, job, id=run_id("read"), task_queue=IDLE_QUEUE)
+            for _ in range(HISTORY_READS)
+        )
+    )
+    keys = [fnact.RunKey(handle.id, str(handle.result_run_id)) for handle in handles]
+    await read_run(client, client.namespace, keys[0])  # warm-up
+    latencies: list[float] = []
+    for key in keys:
+        start = time.perf_counter()
+        facts = await read_run(client, client.namespace, key)
+        latencies.append((time.perf_counter() - start) * 1000)
+        if facts.input is None or MSGSPEC.from_payload(facts.input, Job) != job:
+            raise AssertionError(f"run {key}: the history read did not return the run's input")
+    print(
+        f"history-read: read_run of a {MSGSPEC.to_payload(job).ByteSize() / KIB:.1f} KiB input "
+        f"over {HISTORY_READS} runs: median {statistics.median(latencies):.2f} ms, "
+        f"p90 {percentile(latencies, 0.9):.2f} ms"
+    )
+    await asyncio.gather(*(handle.terminate() for handle in handles))
+
+    queues = {"inline": inline_queue, "read": read_queue}
+    runs: dict[str, list[float]] = {label: [] for label in queues}
+    activities: dict[str, list[float]] = {label: [] for label in queues}
+    for repeat in range(-1, FIRST_ACTIVITY_RUNS):  # repeat -1 warms the workers up
+        for label in list(queues)[:: 1 if repeat % 2 == 0 else -1]:
+            start = time.perf_counter()
+            handle = await client.start_workflow(
+                FnactSteps.run, job, id=run_id("first"), task_queue=queues[label]
+            )
+            await handle.result()
+            elapsed = (time.perf_counter() - start) * 1000
+            if repeat >= 0:
+                runs[label].append(elapsed)
+                activities[label].append(await activity_ms(handle))
+    run_ms = {label: statistics.median(values) for label, values in runs.items()}
+    activity = {label: statistics.median(values) for label, values in activities.items()}
+    print(
+        f"history-read: one-activity runs, one at a time, median ms over {FIRST_ACTIVITY_RUNS}: "
+        f"activity started to completed (server times) input inline {activity['inline']:.2f}, "
+        f"read from history {activity['read']:.2f} (the read adds "
+        f"{activity['read'] - activity['inline']:.2f} ms to a run's first activity); "
+        f"whole run inline {run_ms['inline']:.1f}, read {run_ms['read']:.1f}"
+    )
+
+
+async def activity_ms(handle: temporalio.client.WorkflowHandle[Any, Any]) -> float:
+    """Return how long the run's first activity ran, by its history's event times.
+
+    Args:
+        handle: the finished run.
+
+    Returns:
+        The time from its ``ActivityTaskStarted`` to its ``ActivityTaskCompleted`` event, in ms.
+    """
+    times: dict[int, datetime] = {}
+    async for event in handle.fetch_history_events():
+        if event.event_type in ACTIVITY_EVENTS and event.event_type not in times:
+            times[event.event_type] = event.event_time.ToDatetime(tzinfo=UTC)
+    started = times[EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    completed = times[EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+    return (completed - started).total_seconds() * 1000
+
+
+def sqlite_container(path: str, **settings: Any) -> SqliteContainer:
+    """Return a container whose handlers open ``path``, with fnact's settings changed.
+
+    Args:
+        path: the database file.
+        settings: `fnact.Settings` fields to change from their defaults.
+
+    Returns:
+        The container.
+    """
+    container = SqliteContainer()
+    container.db_path.override(providers.Object(path))
+    if settings:
+        container.settings.override(providers.Object(fnact.Settings(**settings)))
+    return container
+
+
+async def bench_run_context() -> list[Target]:
+    """Run the run-context measurements on one embedded dev server.
+
+    The fnact worker and the plain worker run in this process side by side, each
+    polling its own task queue with its workflows and activities, both with
+    ``max_concurrent_activities`` `MAX_CONCURRENT_ACTIVITIES` and the unsandboxed
+    workflow runner (this module runs as __main__, which the sandbox cannot
+    re-import). Two more fnact workers serve the first-activity comparison.
+
+    Returns:
+        The ``history-per-activity`` and ``stateful-run`` targets.
+    """
+    with tempfile.TemporaryDirectory(prefix="fnact-bench-") as folder:
+        path = str(Path(folder) / "bench.sqlite3")
+        create_db(path)
+        container = sqlite_container(path)
+        with fnact.DevServer(ui=False) as server:
+            client = await fnact.connect(server.address, use_environment=False)
+            fnact_worker = fnact.create_worker(
+                client,
+                task_queue=RUN_QUEUES["fnact"],
+                container=container,
+                activities=[fan_fnact, step_fnact],
+                workflows=[FnactFanOut, FnactSteps],
+                workflow_runner=UnsandboxedWorkflowRunner(),
+                max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+            )
+            plain_worker = temporalio.worker.Worker(
+                client,
+                task_queue=RUN_QUEUES["plain"],
+                activities=[fan_plain, RawSteps(path).step_raw],
+                workflows=[PlainFanOut, PlainSteps],
+                workflow_runner=UnsandboxedWorkflowRunner(),
+                max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+            )
+            first = {
+                label: fnact.create_worker(
+                    client,
+                    task_queue=f"fnact-bench-first-{label}",
+                    container=sqlite_container(path, inline_args_limit=limit),
+                    activities=[step_fnact],
+                    workflows=[FnactSteps],
+                    workflow_runner=UnsandboxedWorkflowRunner(),
+                )
+                for label, limit in (("inline", 1024 * KIB), ("read", 0))
+            }
+            async with fnact_worker, plain_worker:
+                history = await bench_history_per_activity(client)
+                stateful = await bench_stateful_run(client, container)
+            async with first["inline"], first["read"]:
+                await bench_history_read(
+                    client, first["inline"].task_queue, first["read"].task_queue
+                )
+    return [history, stateful]
+
+
 # --- entry point ---------------------------------------------------------------------------------
 
 
@@ -708,8 +1345,9 @@ async def main() -> list[Target]:
     vs_default, vs_pydantic = bench_converters()
     state = bench_state_access()
     memory = await bench_state_memory()
-    heartbeat = await bench_heartbeat_call()  # last: it starts a dev server
-    return [added, vs_default, vs_pydantic, state, memory, heartbeat]
+    heartbeat = await bench_heartbeat_call()  # these last two each start a dev server
+    run_context = await bench_run_context()
+    return [added, vs_default, vs_pydantic, state, memory, heartbeat, *run_context]
 
 
 def cli() -> int:

@@ -105,6 +105,7 @@ class DevServer:
             "--namespace", self.namespace, "--log-level", "error",
             "--http-port", str(self.http_port),
             "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
+            "--dynamic-config-value", "activity.enableStandalone=true",
         ]  # fmt: skip
         args += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
         self._log = tempfile.NamedTemporaryFile(prefix="fnact-devserver-", suffix=".log")  # noqa: SIM115

@@ -10,7 +10,7 @@ from fnact._devserver import DevServer, DevServerError, find_temporal_cli
 from fnact.testing._activity import run_activity
 from fnact.testing._assertions import assert_failure, assert_success
 from fnact.testing._harness import ActivityHarness, ActivityRun, StateCounts
-from fnact.testing._info import activity_info
+from fnact.testing._info import activity_info, run_started_at
 from fnact.testing._protocols import StartWorker
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "assert_success",
     "find_temporal_cli",
     "run_activity",
+    "run_started_at",
 ]

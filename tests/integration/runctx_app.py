@@ -17,6 +17,7 @@ from dependency_injector import providers
 from returns.result import Result, Success
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import fnact
@@ -102,6 +103,64 @@ async def read_load(ctx: fnact.ActivityContext[Session, Load], n: int) -> Result
     if os.environ.get("FNACT_TEST_ACTIVITY_DELAY"):
         await asyncio.sleep(float(os.environ["FNACT_TEST_ACTIVITY_DELAY"]))
     return Success(Seen(n=n, name=load.name, pad=len(load.pad), path=path))
+
+
+@fnact.activity(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
+async def double(ctx: fnact.ActivityContext, n: int) -> Result[int, Unused]:
+    """A stateless activity: it needs no workflow run."""
+    ctx.logger.info("doubling %s", n)
+    return Success(2 * n)
+
+
+class Cursor(msgspec.Struct):
+    """Where ``resume`` picks up."""
+
+    next: int
+
+
+class OldCursor(msgspec.Struct):
+    """A checkpoint type from before a deploy: ``next`` was a string."""
+
+    next: str
+
+
+@fnact.activity(
+    start_to_close_timeout=timedelta(seconds=30),
+    heartbeat_timeout=timedelta(seconds=2),
+    checkpoint=Cursor,
+    retry_policy=RETRY,
+)
+async def resume(ctx: fnact.ActivityContext[Session, Load], n: int) -> Result[int, Unused]:
+    """Checkpoint an old-shaped cursor and crash; the retry cannot decode it."""
+    assert ctx.state.workflow_args.name
+    ctx.checkpoint(OldCursor(next="page-2"))
+    raise RuntimeError("deploy happened")
+
+
+@workflow.defn
+class Deploy:
+    """Read the run's state, then run an activity that is given a bad input or bad checkpoint."""
+
+    @workflow.run
+    async def run(self, load: Load) -> str:
+        await _fan_out(load)
+        try:
+            if load.name == "bad-input":
+                await workflow.execute_activity(
+                    "read_load",
+                    "not an int",
+                    task_queue=load.queue or None,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RETRY,
+                )
+            else:
+                await fnact.workflow.execute_activity(resume, 0, task_queue=load.queue or None)
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError):
+                return str(cause.type)
+            return repr(cause)
+        return "no error"
 
 
 @activity.defn
@@ -258,5 +317,5 @@ class Waiter:
         await workflow.wait_condition(lambda: False)
 
 
-WORKFLOWS = [FanOut, SignalFirst, UpdateFirst, Parent, Relay, PlainPath, Waiter]
-ACTIVITIES = [read_load, plain_path]
+WORKFLOWS = [FanOut, SignalFirst, UpdateFirst, Parent, Relay, PlainPath, Waiter, Deploy]
+ACTIVITIES = [read_load, double, resume, plain_path]

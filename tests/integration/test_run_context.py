@@ -17,6 +17,8 @@ from dependency_injector import providers
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowUpdateStage
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 import fnact
 from examples.howto.secrets_codec import FernetCodec
@@ -26,6 +28,7 @@ from tests.integration.runctx_app import (
     ACTIVITIES,
     WORKFLOWS,
     ByName,
+    Deploy,
     FanOut,
     Load,
     Parent,
@@ -40,6 +43,7 @@ from tests.integration.runctx_app import (
 
 pytestmark = pytest.mark.integration
 
+RETRY_TWICE = RetryPolicy(initial_interval=timedelta(milliseconds=1), maximum_attempts=2)
 KIB = 1024
 HEADER_BUDGET = 1 * KIB
 
@@ -395,3 +399,55 @@ async def test_terminated_run_is_released_on_the_activity_worker(
         await handle.terminate()
         await eventually(lambda: len(store) == 0, within=5)
         assert ledger.closes == ledger.builds
+
+
+async def test_standalone_activities_run_without_state_and_refuse_it_clearly(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """A standalone activity runs when stateless; asking for run state or a path fails once."""
+    queue, container = both
+    assert await client.execute_activity(
+        "double", 21, id=f"solo-{uuid.uuid4().hex[:8]}", task_queue=queue,
+        start_to_close_timeout=timedelta(seconds=10), result_type=int,
+    ) == 42  # fmt: skip
+    for name, what in (("read_load", "its run state"), ("plain_path", "its output path")):
+        with pytest.raises(temporalio.client.ActivityFailureError) as caught:
+            await client.execute_activity(
+                name, 1, id=f"solo-{uuid.uuid4().hex[:8]}", task_queue=queue,
+                start_to_close_timeout=timedelta(seconds=10), retry_policy=RETRY_TWICE,
+            )  # fmt: skip
+        cause = caught.value.cause
+        assert isinstance(cause, ApplicationError)
+        assert cause.non_retryable
+        assert f"standalone activity: {what} needs a workflow run" in cause.message
+    assert container.ledger().builds == {}
+    assert len(container.state_store()) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "error_type"),
+    [("bad-input", "InvalidActivityInput"), ("bad-checkpoint", "CheckpointDecodeError")],
+)
+async def test_error_before_the_body_releases_the_state_on_an_activity_worker(
+    client: temporalio.client.Client, fnact_task_queue: str, name: str, error_type: str
+) -> None:
+    """A bad input or undecodable checkpoint ends the activity for good and releases the state."""
+    container = new_container(run_end_check_interval=timedelta(hours=1))
+    activity_queue = f"{fnact_task_queue}-act"
+    async with (
+        fnact.create_worker(
+            client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
+        ),
+        fnact.create_worker(
+            client, task_queue=activity_queue, container=container, activities=ACTIVITIES
+        ),
+    ):
+        load = Load(name=name, pad="x" * 3000, queue=activity_queue)
+        handle = await client.start_workflow(
+            Deploy.run, load, id=f"deploy-{uuid.uuid4().hex[:8]}", task_queue=fnact_task_queue
+        )
+        assert await handle.result() == error_type
+        # The end watcher runs hourly here: the release came from the failing attempt.
+        assert len(container.state_store()) == 0
+        ledger = container.ledger()
+        assert ledger.closes == ledger.builds == {f"{handle.id}/{handle.result_run_id}": 1}
