@@ -22,15 +22,21 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from fnact._activity import ActivityDefinition, Dependency
-from fnact._codec import data_converter, decoder_for, to_payload
+from fnact._codec import (
+    NonFiniteFloatError,
+    data_converter,
+    decoder_for,
+    to_payload,
+    validation_message,
+)
 from fnact._context import ActivityContext
 from fnact._heartbeat import (
     Heartbeater,
     decode_checkpoint,
-    payload_too_large,
     run_with_heartbeats,
     send_interval,
 )
+from fnact._limits import payload_too_large, payloads_size
 from fnact._outcome import error_from_failure
 from fnact._runinfo import FNACT_ADAPTER, current_attempt, decode_start, run_key
 from fnact._state import RunKey, StateStore
@@ -244,10 +250,17 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                     f"activity {name!r} was interrupted by a worker shutdown; retrying",
                     type="WorkerShutdown",
                 )
-            payload = to_payload(result.unwrap())
-            if len(payload.data) <= limit:
+            try:
+                payload = to_payload(result.unwrap())
+            except NonFiniteFloatError as exc:
+                await _release(store_provider(), ctx.info)
+                raise ApplicationError(
+                    f"activity {name!r} result: {exc}", type="UnencodableResult", non_retryable=True
+                ) from None
+            size = payloads_size(payload)  # what Temporal measures, metadata included
+            if size <= limit:
                 return RawValue(payload)  # encoded once: Temporal passes it through
-            error = payload_too_large(f"activity {name!r} result", len(payload.data), limit)
+            error = payload_too_large(f"activity {name!r} result", size, limit)
         elif isinstance(result, Failure):
             try:
                 error = error_from_failure(result.failure())
@@ -276,8 +289,9 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
             else:
                 args = converter.from_payload(payload, arg_type)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            message = validation_message(exc) if isinstance(exc, msgspec.ValidationError) else exc
             error = ApplicationError(
-                f"activity {name!r}: invalid input: {exc}",
+                f"activity {name!r}: invalid input: {message}",
                 type="InvalidActivityInput",
                 non_retryable=True,
             )

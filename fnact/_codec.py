@@ -3,16 +3,19 @@
 Payloads use the standard ``json/plain`` encoding, so other Temporal SDKs and the
 Web UI read them as ordinary JSON. Decoding is strict and driven by type hints:
 ``1.5`` is not an ``int``, a missing field is an error, and a wrong type is an
-error whose message carries msgspec's path (``$.field``).
+error whose message carries msgspec's path (``$.field``). NaN and infinity are
+refused when encoding, naming where they are: JSON cannot carry them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import google.protobuf.message
 import msgspec
+import msgspec.structs
 import temporalio.api.common.v1
 import temporalio.converter
 
@@ -20,12 +23,15 @@ from fnact._secret import MASK, Secret
 
 __all__ = [
     "MsgspecJSONPayloadConverter",
+    "NonFiniteFloatError",
     "MsgspecPayloadConverter",
     "data_converter",
     "decoder_for",
     "encode",
     "masking_encoder",
+    "non_finite_path",
     "to_payload",
+    "validation_message",
 ]
 
 _ENCODING = b"json/plain"
@@ -69,9 +75,62 @@ def decoder_for(type_hint: Any) -> msgspec.json.Decoder[Any]:
         return msgspec.json.Decoder(type_hint, strict=True, dec_hook=_dec_hook)
 
 
+class NonFiniteFloatError(ValueError):
+    """A value holds NaN or infinity, which JSON cannot carry (msgspec would write ``null``)."""
+
+
+def non_finite_path(value: Any, path: str = "$") -> str | None:
+    """Return the ``$`` path of the first NaN or infinity in ``value``, or ``None``.
+
+    >>> non_finite_path({"rows": [{"score": float("nan")}]})
+    '$.rows[0].score'
+    """
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, str | bytes | int | bool) or value is None:
+        return None
+    if isinstance(value, msgspec.Struct):
+        items: Any = (
+            (f.encode_name, getattr(value, f.name)) for f in msgspec.structs.fields(value)
+        )
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+    elif isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            if (found := non_finite_path(item, f"{path}[{index}]")) is not None:
+                return found
+        return None
+    else:
+        return None
+    for key, item in items:
+        if (found := non_finite_path(item, f"{path}.{key}")) is not None:
+            return found
+    return None
+
+
 def encode(value: Any) -> bytes:
-    """Encode ``value`` as fnact's converter does (secrets revealed, for inputs)."""
-    return _encoder.encode(value)
+    """Encode ``value`` as fnact's converter does (secrets revealed, for inputs).
+
+    Raises:
+        NonFiniteFloatError: ``value`` holds NaN or infinity; the message names where.
+    """
+    data = _encoder.encode(value)
+    if b"null" in data:  # NaN and infinity encode as null: look for them only then
+        where = non_finite_path(value)
+        if where is not None:
+            raise NonFiniteFloatError(
+                f"cannot encode NaN or infinity at `{where}`: JSON has no such number "
+                "(it would arrive as null); use None, or a string such as 'nan'"
+            )
+    return data
+
+
+def validation_message(error: msgspec.ValidationError) -> str:
+    """Return msgspec's message, with the ``$`` path it omits for top-level errors."""
+    message = str(error)
+    return message if " - at `$" in message else f"{message} - at `$`"
 
 
 def to_payload(value: Any) -> temporalio.api.common.v1.Payload:
@@ -82,7 +141,7 @@ def to_payload(value: Any) -> temporalio.api.common.v1.Payload:
     """
     if value is None or isinstance(value, bytes | google.protobuf.message.Message):
         return data_converter.payload_converter.to_payload(value)
-    payload = temporalio.api.common.v1.Payload(data=_encoder.encode(value))
+    payload = temporalio.api.common.v1.Payload(data=encode(value))
     payload.metadata["encoding"] = _ENCODING
     return payload
 
@@ -100,9 +159,10 @@ class MsgspecJSONPayloadConverter(temporalio.converter.EncodingPayloadConverter)
 
         Raises:
             TypeError: ``value`` has a type msgspec cannot encode; the message names it.
+            NonFiniteFloatError: ``value`` holds NaN or infinity; the message names where.
         """
         return temporalio.api.common.v1.Payload(
-            metadata={"encoding": _ENCODING}, data=_encoder.encode(value)
+            metadata={"encoding": _ENCODING}, data=encode(value)
         )
 
     def from_payload(
@@ -111,9 +171,13 @@ class MsgspecJSONPayloadConverter(temporalio.converter.EncodingPayloadConverter)
         """Decode ``payload`` strictly as ``type_hint`` (any JSON value when ``None``).
 
         Raises:
-            msgspec.ValidationError: the JSON does not match ``type_hint``.
+            msgspec.ValidationError: the JSON does not match ``type_hint``; the
+                message ends with the ``$`` path at fault.
         """
-        return decoder_for(Any if type_hint is None else type_hint).decode(payload.data)
+        try:
+            return decoder_for(Any if type_hint is None else type_hint).decode(payload.data)
+        except msgspec.ValidationError as exc:
+            raise msgspec.ValidationError(validation_message(exc)) from None
 
 
 class MsgspecPayloadConverter(temporalio.converter.CompositePayloadConverter):

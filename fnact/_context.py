@@ -13,13 +13,13 @@ import temporalio.activity
 from typing_extensions import TypeVar
 
 from fnact._heartbeat import (
-    DEFAULT_PAYLOAD_LIMIT,
     Heartbeater,
     HeartbeatSink,
     current_heartbeater,
     decode_checkpoint,
     send_interval,
 )
+from fnact._limits import DEFAULT_PAYLOAD_LIMIT
 from fnact._logging import BoundLogger
 from fnact._paths import (
     atomic_write,
@@ -226,8 +226,8 @@ class ActivityContext(Generic[H, W]):
         if value is None:
             raise ValueError("ActivityContext.checkpoint: value must not be None")
         heartbeater = self.heartbeater
-        heartbeater.check_checkpoint(value)
-        heartbeater.record(progress, message, value)
+        size = heartbeater.check_checkpoint(value)
+        heartbeater.record(progress, message, value, size)
 
     def last_checkpoint(self, checkpoint_type: type[C]) -> C | None:
         """Return the newest checkpoint an earlier attempt got to the server, or ``None``.

@@ -30,7 +30,8 @@ import msgspec.structs
 import temporalio.activity
 from temporalio.exceptions import ApplicationError
 
-from fnact._codec import decoder_for
+from fnact._codec import decoder_for, non_finite_path, to_payload
+from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payload_too_large, payloads_size
 from fnact._secret import Secret
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "auto_heartbeater",
     "current_heartbeater",
     "decode_checkpoint",
-    "payload_too_large",
     "send_interval",
 ]
 
@@ -49,7 +49,10 @@ T = TypeVar("T")
 
 _log = logging.getLogger("fnact.heartbeat")
 _encoder = msgspec.json.Encoder()
-DEFAULT_PAYLOAD_LIMIT = 2 * 1024 * 1024
+# Bytes a heartbeat adds around its checkpoint and message: the JSON keys and progress,
+# the payload's metadata and the Payloads framing. Only sizes within this of the limit
+# are measured exactly.
+_HEARTBEAT_SLACK = 256
 
 
 def _refuse_secrets(value: Any) -> Any:
@@ -62,16 +65,6 @@ def _refuse_secrets(value: Any) -> Any:
 
 
 _checkpoint_encoder = msgspec.json.Encoder(enc_hook=_refuse_secrets)
-
-
-def payload_too_large(what: str, size: int, limit: int) -> ApplicationError:
-    """Return the non-retryable error for a payload over Temporal's limit."""
-    return ApplicationError(
-        f"{what} is {size:,} bytes, over the {limit:,}-byte payload limit; write large data "
-        "under ctx.output_path and return or checkpoint its path instead",
-        type="PayloadTooLarge",
-        non_retryable=True,
-    )
 
 
 class Heartbeat(msgspec.Struct, omit_defaults=True):
@@ -133,6 +126,7 @@ class Heartbeater:
     """
 
     __slots__ = (
+        "_checkpoint_size",
         "_dirty",
         "_flush_handle",
         "_last_progress",
@@ -170,6 +164,7 @@ class Heartbeater:
         self.progress: float | None = None
         self.message: str | None = None
         self.checkpoint: Any = None
+        self._checkpoint_size = 0
         self.sent = 0
         self._sink = sink or _temporal_sink
         self._dirty = False
@@ -184,21 +179,75 @@ class Heartbeater:
         except RuntimeError:
             self._loop = None
 
-    def record(self, progress: float | None, message: str | None, checkpoint: Any = None) -> None:
-        """Record progress (and a checkpoint); send now or before the next deadline."""
+    def record(
+        self,
+        progress: float | None,
+        message: str | None,
+        checkpoint: Any = None,
+        checkpoint_size: int | None = None,
+    ) -> None:
+        """Record progress (and a checkpoint); send now or before the next deadline.
+
+        Safe to call from another thread: the size check runs (and raises) in the
+        calling thread, then the record is handed to the event loop.
+
+        Raises:
+            ApplicationError: non-retryable, the heartbeat this record would send
+                (progress, message and checkpoint together) is over the payload limit.
+        """
+        if message is not None or checkpoint is not None:
+            self._check_size(progress, message, checkpoint, checkpoint_size)
         if threading.get_ident() != self._thread and self._loop is not None:
-            self._loop.call_soon_threadsafe(self.record, progress, message, checkpoint)
+            self._loop.call_soon_threadsafe(
+                self._record, progress, message, checkpoint, checkpoint_size
+            )
             return
+        self._record(progress, message, checkpoint, checkpoint_size)
+
+    def _check_size(
+        self, progress: float | None, message: str | None, checkpoint: Any, size: int | None
+    ) -> None:
+        if checkpoint is not None and size is None:
+            size = len(_checkpoint_encoder.encode(checkpoint))
+        message = self.message if message is None else message
+        checkpoint_size = self._checkpoint_size if size is None else size
+        # A character takes at most 6 bytes in JSON (\uXXXX): measure only when it could matter.
+        bound = checkpoint_size + 6 * len(message or "") + _HEARTBEAT_SLACK
+        if bound <= self.payload_limit:
+            return
+        beat = Heartbeat(
+            self.progress if progress is None else progress,
+            message,
+            self.checkpoint if checkpoint is None else checkpoint,
+        )
+        total = payloads_size(to_payload(beat))
+        if total > self.payload_limit:
+            raise payload_too_large(
+                f"activity {self.name!r} heartbeat (checkpoint {checkpoint_size:,} bytes and "
+                f"message {len((message or '').encode()):,} bytes)",
+                total,
+                self.payload_limit,
+            )
+
+    def _record(
+        self,
+        progress: float | None,
+        message: str | None,
+        checkpoint: Any,
+        checkpoint_size: int | None,
+    ) -> None:
         now = time.monotonic()
         if progress is not None:
             self.progress = progress
         if message is not None:
-            limit = self.payload_limit // 4  # room for JSON escapes and the other details
-            if len(message) > limit and (size := len(message.encode())) > limit:
-                raise payload_too_large(f"activity {self.name!r} heartbeat message", size, limit)
             self.message = message
         if checkpoint is not None:
             self.checkpoint = checkpoint
+            self._checkpoint_size = (
+                len(_checkpoint_encoder.encode(checkpoint))
+                if checkpoint_size is None
+                else checkpoint_size
+            )
         self._dirty = True
         self._last_progress = now
         self._stalled = False
@@ -209,16 +258,30 @@ class Heartbeater:
                 self._loop.time() + self.interval - (now - self._last_sent), self._timed_flush
             )
 
-    def check_checkpoint(self, value: object) -> None:
-        """Refuse a checkpoint that holds a Secret or is over the payload limit.
+    def check_checkpoint(self, value: object) -> int:
+        """Refuse a checkpoint that holds a Secret or is over the payload limit; return its size.
 
         Raises:
             TypeError: ``value`` contains a `Secret` or cannot be encoded.
-            ApplicationError: non-retryable, ``value`` is over the payload limit.
+            ApplicationError: non-retryable, ``value`` is over the payload limit or
+                holds NaN or infinity.
         """
-        size = len(_checkpoint_encoder.encode(value))
-        if size > self.payload_limit:
-            raise payload_too_large(f"activity {self.name!r} checkpoint", size, self.payload_limit)
+        data = _checkpoint_encoder.encode(value)
+        if b"null" in data and (where := non_finite_path(value)) is not None:
+            raise ApplicationError(
+                f"activity {self.name!r} checkpoint has NaN or infinity at `{where}`: JSON "
+                "cannot carry it (it would resume as null)",
+                type="UnencodableCheckpoint",
+                non_retryable=True,
+            )
+        size = len(data)
+        if size + _HEARTBEAT_SLACK > self.payload_limit:
+            total = payloads_size(to_payload(Heartbeat(self.progress, None, value)))
+            if total > self.payload_limit:
+                raise payload_too_large(
+                    f"activity {self.name!r} checkpoint", total, self.payload_limit
+                )
+        return size
 
     def flush(self) -> None:
         """Send the newest details now if any were recorded since the last send."""

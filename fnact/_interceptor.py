@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -47,8 +48,8 @@ _RUN_ENDING = (
     msgspec.ValidationError,
 )
 
-RunEndCallback = Callable[[str, str], None]
-"""Called with (workflow id, run id) from the workflow's thread when a run ends."""
+RunEndCallback = Callable[[str, str, datetime], None]
+"""Called with (workflow id, run id, start time) from the workflow's thread when a run ends."""
 
 
 class RunHeadersInterceptor(temporalio.worker.Interceptor):
@@ -89,7 +90,7 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
         return self._inbound
 
 
-def _ignore(workflow_id: str, run_id: str) -> None:
+def _ignore(workflow_id: str, run_id: str, started: datetime) -> None:
     """Do nothing when a run ends."""
 
 
@@ -175,4 +176,4 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
 
     def _ended(self) -> None:
         info = temporalio.workflow.info()
-        self.on_run_end(info.workflow_id, info.run_id)
+        self.on_run_end(info.workflow_id, info.run_id, info.workflow_start_time)

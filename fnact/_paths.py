@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from fnact._runcontext import attempt_start_time
 from fnact._runinfo import current_attempt, require_info, run_key, start_override
@@ -23,6 +23,7 @@ __all__ = [
     "build_output_path",
     "format_output_path",
     "output_file",
+    "remove_run_parts",
     "remove_stale_parts",
     "safe_segment",
 ]
@@ -110,17 +111,43 @@ def build_output_path() -> str:
 
 
 def output_file(folder: Path, relative: str) -> Path:
-    """Return ``folder / relative``, refusing any ``relative`` that could leave ``folder``.
+    """Return ``folder / relative``, refusing any ``relative`` that is not a file strictly in it.
+
+    ``relative`` is one or more ``/``-separated names. Refused: an empty name,
+    an absolute path, an empty part (``a//b``, ``a/``), a part made only of dots
+    (``.``, ``./a``, ``a/.``, ``..``), a backslash or NUL.
+
+    >>> output_file(Path("/out"), "tables/users.json")
+    PosixPath('/out/tables/users.json')
+    >>> output_file(Path("/out"), "a/.")
+    Traceback (most recent call last):
+    ...
+    ValueError: output file name 'a/.' has the part '.': ...
 
     Raises:
-        ValueError: ``relative`` is empty, absolute, contains ``..`` or NUL.
+        ValueError: naming ``relative`` and what is wrong with it.
     """
-    pure = PurePosixPath(relative)
-    if not relative or "\0" in relative or "\\" in relative:
-        raise ValueError(f"output file name {relative!r} is empty or contains NUL or backslash")
-    if pure.is_absolute() or ".." in pure.parts:
-        raise ValueError(f"output file name {relative!r} must stay under the run's output path")
-    return folder.joinpath(*pure.parts)
+    if not relative:
+        raise ValueError("output file name '' is empty: give a file name under the output path")
+    if "\0" in relative or "\\" in relative:
+        raise ValueError(f"output file name {relative!r} contains NUL or a backslash")
+    if relative.startswith("/"):
+        raise ValueError(
+            f"output file name {relative!r} is absolute: it must stay under the run's output path"
+        )
+    parts = relative.split("/")
+    for part in parts:
+        if not part:
+            raise ValueError(
+                f"output file name {relative!r} has an empty part: each part must be a file "
+                "or folder name"
+            )
+        if not part.strip("."):
+            raise ValueError(
+                f"output file name {relative!r} has the part {part!r}: each part must be a "
+                "file or folder name strictly under the run's output path"
+            )
+    return folder.joinpath(*parts)
 
 
 def atomic_write(path: Path, data: bytes) -> Path:
@@ -160,4 +187,26 @@ def remove_stale_parts(path: Path, *, before: datetime) -> int:
                 removed += 1
         except FileNotFoundError:
             pass  # its writer finished or removed it meanwhile
+    return removed
+
+
+_PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")  # what atomic_write's mkstemp names
+
+
+def remove_run_parts(folder: Path) -> int:
+    """Remove every temporary file `atomic_write` left under a run's output folder.
+
+    Called when the run has ended: no attempt of it can still commit a file, so
+    a temporary file there belongs to a killed attempt or a zombie. Returns how
+    many were removed.
+    """
+    removed = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            if _PART_NAME.match(name):
+                try:
+                    os.unlink(os.path.join(parent, name))
+                    removed += 1
+                except FileNotFoundError:
+                    pass
     return removed

@@ -5,7 +5,8 @@ interceptor reports it). Activity-only workers never do, so each worker asks the
 server: every `Settings.run_end_check_interval`, one ``DescribeWorkflowExecution``
 call per run its `RunContextCache` knows, a few at a time. A run that is no
 longer running (completed, failed, cancelled, terminated, timed out, continued
-as new) or no longer exists has its state released and is forgotten.
+as new) or no longer exists has its state released and is forgotten, and the
+temporary files killed attempts left in its output folder are removed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import temporalio.api.common.v1
 import temporalio.client
@@ -21,6 +23,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.service import RPCError, RPCStatusCode
 
+from fnact._paths import format_output_path, remove_run_parts
 from fnact._runcontext import RunContextCache
 from fnact._state import RunKey, StateStore
 
@@ -40,6 +43,8 @@ class RunEndWatcher:
         cache: the runs to watch.
         store_provider: returns the state store to release from.
         interval: how often each run is checked.
+        output_root: where runs' output folders are; the temporary files killed
+            attempts left in an ended run's folder are removed.
     """
 
     def __init__(
@@ -48,7 +53,10 @@ class RunEndWatcher:
         cache: RunContextCache,
         store_provider: Callable[[], StateStore],
         interval: timedelta,
+        *,
+        output_root: Path | None = None,
     ) -> None:
+        self._output_root = output_root
         self._client = client
         self._cache = cache
         self._store_provider = store_provider
@@ -83,8 +91,14 @@ class RunEndWatcher:
             async with limit:
                 if not await self._ended(key):
                     return False
+            started = self._cache.start_time(key)
             await self._store_provider().release(key)
             self._cache.forget(key)
+            if started is not None and self._output_root is not None:
+                folder = self._output_root / format_output_path(
+                    started, key.workflow_id, key.run_id
+                )
+                await asyncio.to_thread(remove_run_parts, folder)
             return True
 
         ended = await asyncio.gather(*(check_one(key) for key in runs))

@@ -8,7 +8,8 @@ import dataclasses
 import logging
 import signal
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -24,6 +25,7 @@ from fnact._adapter import build_adapter
 from fnact._codec import data_converter
 from fnact._devserver import DevServer
 from fnact._interceptor import RunHeadersInterceptor
+from fnact._paths import format_output_path, remove_run_parts
 from fnact._runcontext import RunContextCache
 from fnact._runend import RunEndWatcher
 from fnact._state import RunKey, StateStore
@@ -178,7 +180,7 @@ def create_worker(
     store_provider: Any = container.state_store
     settings: Any = container.settings()
     cache: RunContextCache = container.run_context()
-    releaser = _RunReleaser(store_provider, cache)
+    releaser = _RunReleaser(store_provider, cache, settings.output_root)
     run_headers = RunHeadersInterceptor(
         releaser, inline_args_limit=settings.inline_args_limit, cache=cache
     )
@@ -199,6 +201,7 @@ def create_worker(
         store_provider=store_provider,
         cache=cache,
         end_check_interval=settings.run_end_check_interval,
+        output_root=settings.output_root,
         sweep_interval=min(max(settings.state_idle_expiry / 2, timedelta(seconds=1)), _MAX_SWEEP),
         releaser=releaser,
         task_queue=task_queue,
@@ -279,27 +282,36 @@ _MAX_SWEEP = timedelta(seconds=60)
 class _RunReleaser:
     """Release a run's state in this process when the run ends on this worker.
 
-    Called from the workflow's thread; hands the release to the worker's loop.
+    Called from the workflow's thread; hands the release, and the removal of the
+    temporary files killed attempts left in the run's output folder, to the
+    worker's loop.
     """
 
-    def __init__(self, store_provider: Callable[[], StateStore], cache: RunContextCache) -> None:
+    def __init__(
+        self, store_provider: Callable[[], StateStore], cache: RunContextCache, output_root: Path
+    ) -> None:
         self._store_provider = store_provider
         self._cache = cache
+        self._output_root = output_root
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task[bool]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    def __call__(self, workflow_id: str, run_id: str) -> None:
+    def __call__(self, workflow_id: str, run_id: str, started: datetime) -> None:
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._release, RunKey(workflow_id, run_id))
+            self._loop.call_soon_threadsafe(self._release, RunKey(workflow_id, run_id), started)
 
-    def _release(self, key: RunKey) -> None:
+    def _release(self, key: RunKey, started: datetime) -> None:
         self._cache.forget(key)
-        task = asyncio.ensure_future(self._store_provider().release(key))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        folder = self._output_root / format_output_path(started, key.workflow_id, key.run_id)
+        for task in (
+            asyncio.ensure_future(self._store_provider().release(key)),
+            asyncio.ensure_future(asyncio.to_thread(remove_run_parts, folder)),
+        ):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
         if self._tasks:
@@ -322,13 +334,16 @@ class Worker(temporalio.worker.Worker):
         store_provider: Callable[[], StateStore],
         cache: RunContextCache,
         end_check_interval: timedelta,
+        output_root: Path,
         sweep_interval: timedelta,
         releaser: _RunReleaser,
         **options: Any,
     ) -> None:
         super().__init__(client, **options)
         self._fnact_store = store_provider
-        self._fnact_watcher = RunEndWatcher(client, cache, store_provider, end_check_interval)
+        self._fnact_watcher = RunEndWatcher(
+            client, cache, store_provider, end_check_interval, output_root=output_root
+        )
         self._fnact_sweep = sweep_interval.total_seconds()
         self._fnact_releaser = releaser
 

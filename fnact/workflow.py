@@ -16,9 +16,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import temporalio.exceptions
 import temporalio.workflow
 from returns.result import Result, Success
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 
 from fnact._activity import Activity
+from fnact._codec import NonFiniteFloatError
+from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payload_too_large, payloads_size
 from fnact._outcome import failure_from_error
 
 __all__ = ["DEFAULT_START_TO_CLOSE_TIMEOUT", "execute_activity"]
@@ -55,8 +57,29 @@ async def execute_activity(
     overrides one. A ``Failure(e)`` returned by the activity comes back as
     ``Failure(e)`` with ``e``'s own type. Other failures (timeouts, exceptions
     after the last retry, cancellation) are raised as Temporal raises them.
+
+    Raises:
+        ApplicationError: non-retryable, at once, when ``args`` encodes to more than
+            Temporal's 2 MiB payload limit (Temporal would fail the workflow task
+            and leave the run hanging), or holds NaN or infinity.
     """
     definition = activity.definition
+    try:
+        payload = temporalio.workflow.payload_converter().to_payload(args)
+    except NonFiniteFloatError as exc:
+        raise temporalio.exceptions.ApplicationError(
+            f"activity {definition.name!r} input: {exc}",
+            type="UnencodableInput",
+            non_retryable=True,
+        ) from None
+    size = payloads_size(payload)
+    if size > DEFAULT_PAYLOAD_LIMIT:
+        raise payload_too_large(
+            f"activity {definition.name!r} input",
+            size,
+            DEFAULT_PAYLOAD_LIMIT,
+            advice="store the data elsewhere (under an output path) and pass its path",
+        )
     options = definition.options.merged(
         start_to_close_timeout=start_to_close_timeout,
         schedule_to_close_timeout=schedule_to_close_timeout,
@@ -69,7 +92,7 @@ async def execute_activity(
     try:
         value = await temporalio.workflow.execute_activity(
             definition.name,
-            args,
+            RawValue(payload),  # encoded once, above
             result_type=definition.result_type,
             task_queue=task_queue,
             start_to_close_timeout=start_to_close,

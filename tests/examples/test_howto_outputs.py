@@ -118,7 +118,7 @@ async def test_a_large_result_fails_at_once_but_its_file_does_not(
     assert run.exception.type == "PayloadTooLarge"
     assert run.exception.non_retryable
     assert run.exception.message == (  # as the guide quotes it
-        "activity 'fetch_orders' result is 2,737,789 bytes, over the 2,097,152-byte payload "
+        "activity 'fetch_orders' result is 2,737,823 bytes, over the 2,097,152-byte payload "
         "limit; write large data under ctx.output_path and return or checkpoint its path instead"
     )
     exported = assert_success((await harness.run(export_orders, ExportOrders("2026-03-03"))).result)

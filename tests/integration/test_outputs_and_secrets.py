@@ -31,7 +31,7 @@ async def test_result_over_the_payload_limit_fails_once(play: Play) -> None:
     """A 3 MB result fails at once, non-retryable, with its size; Temporal would retry it."""
     outcome = await play("huge", value=3 * 1024 * 1024, attempts=3)
     assert outcome.kind == "exception"
-    assert "'huge' result is 3,145,730 bytes, over the 2,097,152-byte payload limit" in str(
+    assert "'huge' result is 3,145,764 bytes, over the 2,097,152-byte payload limit" in str(
         outcome.error
     )
 

@@ -199,9 +199,9 @@ def test_oversized_heartbeat_message_fails_without_retry() -> None:
     """A heartbeat message too large to send fails non-retryable before it is recorded."""
     sink = Sink()
     beater = fnact.Heartbeater(interval=0.0, sink=sink, payload_limit=4000, name="export")
-    beater.record(None, "x" * 1000)
+    beater.record(None, "x" * 3000)
     with pytest.raises(ApplicationError) as caught:
-        beater.record(None, "x" * 1001)
+        beater.record(None, "x" * 4000)
     assert caught.value.non_retryable
-    assert "'export' heartbeat message is 1,001 bytes" in caught.value.message
-    assert [b.message for b in sink.beats] == ["x" * 1000]
+    assert "'export' heartbeat (checkpoint 0 bytes and message 4,000 bytes)" in caught.value.message
+    assert [b.message for b in sink.beats] == ["x" * 3000]

@@ -104,7 +104,7 @@ async def test_result_over_the_payload_limit_fails_without_retry(harness: Activi
     assert isinstance(run.exception, ApplicationError)
     assert run.exception.non_retryable
     assert run.exception.type == "PayloadTooLarge"
-    assert "'big_result' result is 5,002 bytes, over the 1,000-byte payload limit" in str(
+    assert "'big_result' result is 5,032 bytes, over the 1,000-byte payload limit" in str(
         run.exception
     )
 

@@ -1,0 +1,61 @@
+"""Temporal's payload size limit, measured the way Temporal measures it.
+
+Temporal rejects a result, heartbeat or activity input whose ``Payloads`` message
+encodes to more than the limit (2 MiB by default), counting each payload's
+metadata and the message's own framing, not just the encoded data. fnact checks
+the same number before Temporal does, so nothing at or under its limit meets
+Temporal's *retryable* ``PayloadsTooLarge``.
+
+This module is safe inside the workflow sandbox: it only measures.
+"""
+
+from __future__ import annotations
+
+import temporalio.api.common.v1
+from temporalio.exceptions import ApplicationError
+
+__all__ = ["DEFAULT_PAYLOAD_LIMIT", "payload_too_large", "payloads_size"]
+
+DEFAULT_PAYLOAD_LIMIT = 2 * 1024 * 1024
+"""Temporal's default blob size limit, in bytes."""
+
+Payload = temporalio.api.common.v1.Payload
+
+
+def _varint_size(value: int) -> int:
+    size = 1
+    while value >= 0x80:
+        value >>= 7
+        size += 1
+    return size
+
+
+def payloads_size(*payloads: Payload) -> int:
+    """Return the encoded size of a ``Payloads`` message holding ``payloads``.
+
+    That is the size Temporal compares with its limit: each payload with its
+    metadata, plus a field tag and length for each.
+
+    >>> p = Payload(metadata={"encoding": b"json/plain"}, data=b"1")
+    >>> payloads_size(p) == temporalio.api.common.v1.Payloads(payloads=[p]).ByteSize()
+    True
+    """
+    total = 0
+    for payload in payloads:
+        size = payload.ByteSize()
+        total += 1 + _varint_size(size) + size
+    return total
+
+
+def payload_too_large(
+    what: str, size: int, limit: int, *, advice: str | None = None
+) -> ApplicationError:
+    """Return the non-retryable error for a payload over Temporal's limit."""
+    advice = advice or (
+        "write large data under ctx.output_path and return or checkpoint its path instead"
+    )
+    return ApplicationError(
+        f"{what} is {size:,} bytes, over the {limit:,}-byte payload limit; {advice}",
+        type="PayloadTooLarge",
+        non_retryable=True,
+    )
