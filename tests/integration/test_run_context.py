@@ -394,8 +394,12 @@ async def test_terminated_run_is_released_on_the_activity_worker(
         ledger = container.ledger()
         await eventually(lambda: len(ledger.builds) == 1)
         store = container.state_store()
-        await asyncio.sleep(1.5)
+        stats = container.run_context().stats
+        checks_before = stats.end_checks
+        await asyncio.sleep(3)
         assert len(store) == 1  # still running: kept
+        # The cost of holding a run: one server call per check interval (1 s here).
+        assert 2 <= stats.end_checks - checks_before <= 4
         await handle.terminate()
         await eventually(lambda: len(store) == 0, within=5)
         assert ledger.closes == ledger.builds
