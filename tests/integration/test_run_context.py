@@ -189,6 +189,15 @@ async def test_signal_with_start_handler_gets_the_run_state(
     )
     assert_seen(await handle.result(), load, 1)
     one_build_per_run(container)
+    (event,) = await scheduled_events(handle)
+    assert set(event.activity_task_scheduled_event_attributes.header.fields) == {"fnact-run-start"}
+    completed = [
+        e
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    ]
+    assert len(completed) == 1
+    assert container.run_context().stats.reads == 1
 
 
 async def test_update_with_start_and_early_update_get_the_run_state(
