@@ -711,6 +711,8 @@ KIB = 1024
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 """The start-to-close timeout of every activity in the run-context measurements."""
 RUN_QUEUES = {"fnact": "fnact-bench-run-fnact", "plain": "fnact-bench-run-plain"}
+FLEET_QUEUES = {"fleet": "fnact-bench-run-fleet", "raw-fleet": "fnact-bench-run-rawfl"}
+"""Each served by a workflow-only and an activity-only worker (fnact, and raw)."""
 """The task queue of each side's worker; the names are as long, so histories compare."""
 IDLE_QUEUE = "fnact-bench-run-idle"
 """A task queue no worker polls: runs started on it only exist, for the history reads."""
@@ -1102,25 +1104,33 @@ async def time_stateful_runs(
 
 
 async def bench_stateful_run(
-    client: temporalio.client.Client, container: SqliteContainer
+    client: temporalio.client.Client, container: SqliteContainer, fleet: SqliteContainer
 ) -> Target:
     """Compare the throughput of runs of stateful fnact activities with raw ones.
 
     A run's handler is a SQLite connection. fnact builds it once per run with the
-    container's ``handler`` provider from the run's input (read from the run's
-    history: the input is over `fnact.Settings.inline_args_limit`) and closes it when
-    the run ends; a raw activity gets the run's input as its argument and opens and
+    container's ``handler`` provider from the run's input (over
+    `fnact.Settings.inline_args_limit`, so not in the headers: the workflow worker, in
+    this process, hands it over) and closes it when the run ends; a raw activity gets
+    the run's input as its argument and opens and
     closes a connection in every call.
 
     Args:
         client: a client of the dev server the workers poll.
         container: the fnact worker's container.
+        fleet: the container of the activity-only fnact worker of the fleet-shaped side,
+            whose workflows run in another worker: it reads each run's input from history.
 
     Returns:
         The ``stateful-run`` target: fnact's runs per second over raw's.
     """
-    workflows = {"fnact": FnactSteps.run, "raw": PlainSteps.run}
-    queues = {"fnact": RUN_QUEUES["fnact"], "raw": RUN_QUEUES["plain"]}
+    workflows = {
+        "fnact": FnactSteps.run,
+        "raw": PlainSteps.run,
+        "fleet": FnactSteps.run,
+        "raw-fleet": PlainSteps.run,
+    }
+    queues = {"fnact": RUN_QUEUES["fnact"], "raw": RUN_QUEUES["plain"], **FLEET_QUEUES}
     for label in workflows:
         await time_stateful_runs(client, workflows[label], queues[label], STATEFUL_WARM_UP)
     store, cache = container.state_store(), container.run_context()
@@ -1135,6 +1145,7 @@ async def bench_stateful_run(
     await asyncio.sleep(0.1)  # the last runs' releases, which their ends set off
     builds, closes = store.stats.builds - builds, store.stats.closes - closes
     reads = cache.stats.reads - reads
+    fleet_reads = fleet.run_context().stats.reads
     medians = {
         label: statistics.median(s.runs_per_s for s in values) for label, values in samples.items()
     }
@@ -1154,6 +1165,14 @@ async def bench_stateful_run(
         f"raw {medians['raw']:.1f} (fnact/raw {ratio:.2f}{TIMES}; rounds fnact {rounds['fnact']}, "
         f"raw {rounds['raw']}); this process's CPU per run: fnact {cpu['fnact']:.1f} ms, "
         f"raw {cpu['raw']:.1f} ms"
+    )
+    print(
+        f"stateful-run: fleet-shaped (workflows and activities in two workers each, so no "
+        f"eager activity dispatch; fnact reads each input from history): median runs/s fnact "
+        f"{medians['fleet']:.1f}, raw {medians['raw-fleet']:.1f} "
+        f"(fnact/raw {medians['fleet'] / medians['raw-fleet']:.2f}{TIMES}; rounds fnact "
+        f"{rounds['fleet']}, raw {rounds['raw-fleet']}); CPU per run fnact {cpu['fleet']:.1f} "
+        f"ms, raw {cpu['raw-fleet']:.1f} ms; fnact read {fleet_reads} histories"
     )
     print(
         f"stateful-run: in the {timed} timed fnact runs fnact read {reads} histories and built "
@@ -1317,15 +1336,55 @@ async def bench_run_context() -> list[Target]:
                     task_queue=f"fnact-bench-first-{label}",
                     container=sqlite_container(path, inline_args_limit=limit),
                     activities=[step_fnact],
-                    workflows=[FnactSteps],
+                    # The "read" side runs the workflow in another worker (and container), as
+                    # a fleet does: a workflow worker hands the input to its own activities.
+                    workflows=[FnactSteps] if label == "inline" else [],
                     workflow_runner=UnsandboxedWorkflowRunner(),
                 )
                 for label, limit in (("inline", 1024 * KIB), ("read", 0))
             }
-            async with fnact_worker, plain_worker:
+            read_workflows = fnact.create_worker(
+                client,
+                task_queue="fnact-bench-first-read",
+                container=sqlite_container(path, inline_args_limit=0),
+                workflows=[FnactSteps],
+                workflow_runner=UnsandboxedWorkflowRunner(),
+            )
+            fleet = sqlite_container(path)
+            fleet_workers = [
+                fnact.create_worker(
+                    client,
+                    task_queue=FLEET_QUEUES["fleet"],
+                    container=sqlite_container(path),
+                    workflows=[FnactSteps],
+                    workflow_runner=UnsandboxedWorkflowRunner(),
+                ),
+                fnact.create_worker(
+                    client,
+                    task_queue=FLEET_QUEUES["fleet"],
+                    container=fleet,
+                    activities=[step_fnact],
+                    max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+                ),
+                temporalio.worker.Worker(
+                    client,
+                    task_queue=FLEET_QUEUES["raw-fleet"],
+                    workflows=[PlainSteps],
+                    workflow_runner=UnsandboxedWorkflowRunner(),
+                ),
+                temporalio.worker.Worker(
+                    client,
+                    task_queue=FLEET_QUEUES["raw-fleet"],
+                    activities=[RawSteps(path).step_raw],
+                    max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+                ),
+            ]
+            async with contextlib.AsyncExitStack() as stack:
+                for worker in (fnact_worker, plain_worker, *fleet_workers):
+                    await stack.enter_async_context(worker)
                 history = await bench_history_per_activity(client)
-                stateful = await bench_stateful_run(client, container)
-            async with first["inline"], first["read"]:
+                stateful = await bench_stateful_run(client, container, fleet)
+            async with first["inline"], first["read"], read_workflows:
                 await bench_history_read(
                     client, first["inline"].task_queue, first["read"].task_queue
                 )

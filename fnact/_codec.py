@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Any
 
 import google.protobuf.message
 import msgspec
+import msgspec.msgpack
 import msgspec.structs
 import temporalio.api.common.v1
 import temporalio.converter
@@ -58,6 +60,9 @@ def _dec_hook(type_hint: Any, value: Any) -> Any:
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+_msgpack_encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+_NON_FINITE_FLOAT = re.compile(rb"\xcb[\x7f\xff][\xf0-\xff]")
+"""A msgpack float64 whose exponent bits are all ones: NaN or infinity (or string bytes)."""
 masking_encoder = msgspec.json.Encoder(enc_hook=_masking_hook)
 """Encodes like fnact's converter, but writes every `Secret` as its mask."""
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
@@ -117,7 +122,10 @@ def encode(value: Any) -> bytes:
         NonFiniteFloatError: ``value`` holds NaN or infinity; the message names where.
     """
     data = _encoder.encode(value)
-    if b"null" in data:  # NaN and infinity encode as null: look for them only then
+    # NaN and infinity encode as null. Only when the JSON has a null, encode again as
+    # msgpack (which keeps floats as they are, at C speed) and look for a non-finite
+    # float64; walk the value for the field's path only when one may be there.
+    if b"null" in data and _NON_FINITE_FLOAT.search(_msgpack_encoder.encode(value)):
         where = non_finite_path(value)
         if where is not None:
             raise NonFiniteFloatError(

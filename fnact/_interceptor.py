@@ -50,6 +50,8 @@ _RUN_ENDING = (
 
 RunEndCallback = Callable[[str, str, datetime], None]
 """Called with (workflow id, run id, start time) from the workflow's thread when a run ends."""
+RunStartCallback = Callable[[str, str, datetime, Payload], None]
+"""Called with (workflow id, run id, start time, encoded input) when a run starts here."""
 
 
 class RunHeadersInterceptor(temporalio.worker.Interceptor):
@@ -67,6 +69,7 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
         self,
         on_run_end: RunEndCallback | None = None,
         *,
+        on_run_start: RunStartCallback | None = None,
         inline_args_limit: int = 0,
         cache: RunContextCache | None = None,
     ) -> None:
@@ -74,7 +77,11 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
         self._inbound: type[_WorkflowInbound] = type(
             "_WorkflowInbound",
             (_WorkflowInbound,),
-            {"on_run_end": staticmethod(on_run_end or _ignore), "inline_limit": inline_args_limit},
+            {
+                "on_run_end": staticmethod(on_run_end or _ignore),
+                "on_run_start": staticmethod(on_run_start or _ignore_start),
+                "inline_limit": inline_args_limit,
+            },
         )
 
     def intercept_activity(
@@ -92,6 +99,10 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
 
 def _ignore(workflow_id: str, run_id: str, started: datetime) -> None:
     """Do nothing when a run ends."""
+
+
+def _ignore_start(workflow_id: str, run_id: str, started: datetime, payload: Payload) -> None:
+    """Do nothing when a run starts."""
 
 
 class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
@@ -138,6 +149,7 @@ class _WorkflowOutbound(temporalio.worker.WorkflowOutboundInterceptor):
 
 class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
     on_run_end: RunEndCallback = staticmethod(_ignore)
+    on_run_start: RunStartCallback = staticmethod(_ignore_start)
     inline_limit: int = 0
     _headers: dict[str, Payload] | None = None
     _input: Payload | None = None
@@ -161,11 +173,15 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
         return headers
 
     async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
-        if input.args and self.inline_limit > 0:
+        if input.args:
             payload = temporalio.workflow.payload_converter().to_payload(input.args[0])
             if payload.ByteSize() <= self.inline_limit:
                 self._input = payload
                 self._headers = None  # handlers that ran first built them without the input
+            elif not temporalio.workflow.unsafe.is_replaying():
+                # Activities this process runs for the run can skip the history read.
+                info = temporalio.workflow.info()
+                self.on_run_start(info.workflow_id, info.run_id, info.workflow_start_time, payload)
         try:
             result = await super().execute_workflow(input)
         except _RUN_ENDING:

@@ -7,8 +7,10 @@ through the worker's own client: once per run per worker process, concurrent
 requests joined, transient errors retried. This works for any workflow, however
 it was started and whichever SDK or worker runs it.
 
-The cache keeps each run's start time (a few dozen bytes) until the run ends,
-and never the input: the input goes into the run's state when it is built.
+The cache keeps each run's start time (a few dozen bytes) until the run ends.
+It keeps a run's input only between the run's start on this process's workflow
+worker and the first read (a hand-off, bounded in bytes); otherwise the input
+goes into the run's state when it is built and is not kept here.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class RunContextStats:
     """Reads that failed for good."""
     joined: int = 0
     """Requests that waited for a read already in flight instead of sending one."""
+    handoffs: int = 0
+    """Reads answered by the input this process's workflow worker handed over."""
     forgotten: int = 0
     """Runs dropped because they ended (or the cache was full)."""
     end_checks: int = 0
@@ -148,11 +152,14 @@ class RunContextCache:
     """
 
     max_runs: int = 10_000
+    max_handoff_bytes: int = 64 * 1024 * 1024
     stats: RunContextStats = field(default_factory=RunContextStats)
     last_end_check: float = float("-inf")
     """Event-loop time of the last check for ended runs (see `RunEndWatcher`)."""
     _starts: OrderedDict[RunKey, datetime] = field(default_factory=OrderedDict, repr=False)
     _pending: dict[RunKey, asyncio.Future[RunFacts]] = field(default_factory=dict, repr=False)
+    _handoffs: OrderedDict[RunKey, RunFacts] = field(default_factory=OrderedDict, repr=False)
+    _handoff_bytes: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_runs < 1:
@@ -187,8 +194,30 @@ class RunContextCache:
             starts.popitem(last=False)
             self.stats.forgotten += 1
 
+    def hand_off(self, key: RunKey, facts: RunFacts) -> None:
+        """Keep a run's input that this process's workflow worker started, for its first read.
+
+        The next `read` of the run takes it instead of asking the server. Inputs
+        held this way are bounded by ``max_handoff_bytes``, oldest dropped first.
+        """
+        self.remember(key, facts.start_time)
+        size = facts.input.ByteSize() if facts.input is not None else 0
+        if key in self._handoffs or size > self.max_handoff_bytes:
+            return
+        self._handoffs[key] = facts
+        self._handoff_bytes += size
+        while self._handoff_bytes > self.max_handoff_bytes:
+            self._drop_handoff(next(iter(self._handoffs)))
+
+    def _drop_handoff(self, key: RunKey) -> RunFacts | None:
+        facts = self._handoffs.pop(key, None)
+        if facts is not None and facts.input is not None:
+            self._handoff_bytes -= facts.input.ByteSize()
+        return facts
+
     def forget(self, key: RunKey) -> bool:
         """Drop what is known of the run; return whether anything was."""
+        self._drop_handoff(key)
         if self._starts.pop(key, None) is None:
             return False
         self.stats.forgotten += 1
@@ -203,6 +232,10 @@ class RunContextCache:
         Raises:
             StateError: as `read_run`, or no client is available (outside a worker).
         """
+        handed = self._drop_handoff(key)
+        if handed is not None:
+            self.stats.handoffs += 1
+            return handed
         while (pending := self._pending.get(key)) is not None:
             self.stats.joined += 1
             try:

@@ -18,6 +18,7 @@ import temporalio.converter
 import temporalio.envconfig
 import temporalio.worker
 from dependency_injector import containers
+from temporalio.api.common.v1 import Payload
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from fnact._activity import Activity
@@ -26,7 +27,7 @@ from fnact._codec import data_converter
 from fnact._devserver import DevServer
 from fnact._interceptor import RunHeadersInterceptor
 from fnact._paths import format_output_path, remove_run_parts
-from fnact._runcontext import RunContextCache
+from fnact._runcontext import RunContextCache, RunFacts
 from fnact._runend import RunEndWatcher
 from fnact._state import RunKey, StateStore
 from fnact.exceptions import WorkerConfigurationError
@@ -182,7 +183,10 @@ def create_worker(
     cache: RunContextCache = container.run_context()
     releaser = _RunReleaser(store_provider, cache, settings.output_root)
     run_headers = RunHeadersInterceptor(
-        releaser, inline_args_limit=settings.inline_args_limit, cache=cache
+        releaser,
+        on_run_start=releaser.started,
+        inline_args_limit=settings.inline_args_limit,
+        cache=cache,
     )
     interceptors = [run_headers, *options.pop("interceptors", ())]
     failure_types = [msgspec.ValidationError, *options.pop("workflow_failure_exception_types", ())]
@@ -302,6 +306,13 @@ class _RunReleaser:
     def __call__(self, workflow_id: str, run_id: str, started: datetime) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._release, RunKey(workflow_id, run_id), started)
+
+    def started(self, workflow_id: str, run_id: str, started: datetime, payload: Payload) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            facts = RunFacts(started, payload)
+            self._loop.call_soon_threadsafe(
+                self._cache.hand_off, RunKey(workflow_id, run_id), facts
+            )
 
     def _release(self, key: RunKey, started: datetime) -> None:
         self._cache.forget(key)

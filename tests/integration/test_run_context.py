@@ -73,6 +73,38 @@ async def both(
         yield fnact_task_queue, container
 
 
+@pytest.fixture
+async def split(
+    client: temporalio.client.Client, fnact_task_queue: str
+) -> AsyncIterator[tuple[str, str, RunCtxContainer]]:
+    """Run workflows and activities on two workers with their own containers, as a fleet does.
+
+    Yield the workflow queue, the activity queue and the activity worker's container:
+    its activities never see the run start, so they read what they need from history.
+    """
+    container = new_container()
+    activity_queue = f"{fnact_task_queue}-act"
+    async with (
+        fnact.create_worker(
+            client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
+        ),
+        fnact.create_worker(
+            client,
+            task_queue=activity_queue,
+            container=container,
+            activities=ACTIVITIES,
+            max_concurrent_activities=500,
+        ),
+    ):
+        yield fnact_task_queue, activity_queue, container
+
+
+def reads_or_handoffs(container: RunCtxContainer) -> int:
+    """Return how many times this process learned a run's input (from history or hand-off)."""
+    stats = container.run_context().stats
+    return stats.reads + stats.handoffs
+
+
 async def scheduled_events(
     handle: temporalio.client.WorkflowHandle[Any, Any],
 ) -> list[HistoryEvent]:
@@ -113,14 +145,17 @@ def one_build_per_run(container: RunCtxContainer) -> None:
 )
 async def test_fan_out_of_a_big_input_completes_with_small_headers(
     client: temporalio.client.Client,
-    both: tuple[str, RunCtxContainer],
+    split: tuple[str, str, RunCtxContainer],
     input_bytes: int,
     fan_out: int,
     sequential: bool,
 ) -> None:
     """Fan-outs that a header copy of the input killed complete, each header under 1 KiB."""
-    queue, container = both
-    load = Load(name="big", pad="x" * input_bytes, fan_out=fan_out, sequential=sequential)
+    queue, activity_queue, container = split
+    load = Load(
+        name="big", pad="x" * input_bytes, fan_out=fan_out, sequential=sequential,
+        queue=activity_queue,
+    )  # fmt: skip
     handle = await client.start_workflow(
         FanOut.run, load, id=f"fan-{uuid.uuid4().hex[:8]}", task_queue=queue
     )
@@ -130,7 +165,24 @@ async def test_fan_out_of_a_big_input_completes_with_small_headers(
     assert len(events) == fan_out
     assert max(header_bytes(e) for e in events) <= HEADER_BUDGET
     one_build_per_run(container)
-    assert container.run_context().stats.reads == 1
+    assert container.run_context().stats.reads == 1  # one history read served them all
+
+
+async def test_workflow_worker_hands_the_input_to_its_own_activities(
+    client: temporalio.client.Client, both: tuple[str, RunCtxContainer]
+) -> None:
+    """Activities in the process that started the run get its input without a history read."""
+    queue, container = both
+    load = Load(name="local", pad="l" * 10_000, fan_out=20)
+    handle = await client.start_workflow(
+        FanOut.run, load, id=f"local-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
+    assert_seen(await handle.result(), load, 20)
+    stats = container.run_context().stats
+    assert (stats.reads, stats.handoffs) == (0, 1)
+    one_build_per_run(container)
+    events = await scheduled_events(handle)
+    assert max(header_bytes(e) for e in events) <= HEADER_BUDGET
 
 
 async def test_small_input_travels_inline_and_needs_no_read(
@@ -146,7 +198,7 @@ async def test_small_input_travels_inline_and_needs_no_read(
     events = await scheduled_events(handle)
     fields = events[0].activity_task_scheduled_event_attributes.header.fields
     assert set(fields) == {"fnact-run-start", "fnact-workflow-args"}
-    assert container.run_context().stats.reads == 0
+    assert reads_or_handoffs(container) == 0
 
 
 async def test_inline_limit_zero_always_reads_the_history(
@@ -170,7 +222,7 @@ async def test_inline_limit_zero_always_reads_the_history(
         assert {
             frozenset(e.activity_task_scheduled_event_attributes.header.fields) for e in events
         } == {frozenset({"fnact-run-start"})}
-        assert container.run_context().stats.reads == 1
+        assert reads_or_handoffs(container) == 1
 
 
 async def test_signal_with_start_handler_gets_the_run_state(
@@ -197,7 +249,7 @@ async def test_signal_with_start_handler_gets_the_run_state(
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
     ]
     assert len(completed) == 1
-    assert container.run_context().stats.reads == 1
+    assert reads_or_handoffs(container) == 1
 
 
 async def test_update_with_start_and_early_update_get_the_run_state(
@@ -267,7 +319,7 @@ async def test_continue_as_new_gives_each_run_its_own_input(
     ledger = container.ledger()
     assert len(ledger.builds) == 3
     assert set(ledger.builds.values()) == {1}
-    assert container.run_context().stats.reads == 3
+    assert reads_or_handoffs(container) == 3
     await eventually(lambda: ledger.closes == ledger.builds)
 
 
@@ -322,14 +374,16 @@ async def test_payload_codec_still_encrypts_and_state_still_builds(
     )
     client = await fnact.connect(temporal_server.address, data_converter=converter)
     container = new_container()
-    async with fnact.create_worker(
-        client,
-        task_queue=fnact_task_queue,
-        container=container,
-        activities=ACTIVITIES,
-        workflows=WORKFLOWS,
+    activity_queue = f"{fnact_task_queue}-act"
+    async with (
+        fnact.create_worker(
+            client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
+        ),
+        fnact.create_worker(
+            client, task_queue=activity_queue, container=container, activities=ACTIVITIES
+        ),
     ):
-        load = Load(name="secret-name", pad="z" * 3000, fan_out=2)
+        load = Load(name="secret-name", pad="z" * 3000, fan_out=2, queue=activity_queue)
         handle = await client.start_workflow(
             FanOut.run, load, id=f"codec-{uuid.uuid4().hex[:8]}", task_queue=fnact_task_queue
         )

@@ -178,3 +178,34 @@ async def test_plain_activity_path_under_activity_environment_needs_run_started_
         fnact.testing.run_started_at(datetime(2026, 1, 1)),
     ):
         pass
+
+
+async def test_handed_off_input_answers_one_read_without_the_server() -> None:
+    """A run started in this process answers the first read itself; later reads ask the server."""
+    service = FakeService()
+    env = ActivityEnvironment(client=FakeClient(service))  # type: ignore[arg-type]
+    cache = RunContextCache()
+    payload = Payload(metadata={"encoding": b"json/plain"}, data=b'{"day":2}')
+    cache.hand_off(KEY, _runcontext.RunFacts(STARTED, payload))
+    assert cache.start_time(KEY) == STARTED
+    first = await env.run(cache.read, KEY)
+    assert first.input is payload
+    assert (service.calls, cache.stats.handoffs) == (0, 1)
+    await env.run(cache.read, KEY)
+    assert service.calls == 1
+
+
+def test_hand_offs_are_bounded_in_bytes_and_dropped_when_the_run_ends() -> None:
+    """Past max_handoff_bytes the oldest inputs go; forget() drops a run's input too."""
+    cache = RunContextCache(max_handoff_bytes=100)
+    keys = [fnact.RunKey("w", str(n)) for n in range(3)]
+    for key in keys:
+        cache.hand_off(key, _runcontext.RunFacts(STARTED, Payload(data=b"x" * 40)))
+    assert list(cache._handoffs) == keys[1:]
+    assert cache._handoff_bytes <= 100
+    cache.forget(keys[1])
+    assert list(cache._handoffs) == keys[2:]
+    cache.hand_off(
+        fnact.RunKey("w", "big"), _runcontext.RunFacts(STARTED, Payload(data=b"x" * 500))
+    )
+    assert fnact.RunKey("w", "big") not in cache._handoffs
