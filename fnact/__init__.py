@@ -10,6 +10,7 @@ from fnact._heartbeat import Heartbeat, Heartbeater, auto_heartbeater
 from fnact._logging import BoundLogger, JSONFormatter
 from fnact._outcome import Fault
 from fnact._paths import build_output_path
+from fnact._plugin import Plugin
 from fnact._runcontext import RunContextCache, RunContextStats
 from fnact._runinfo import get_workflow_id, get_workflow_run_id
 from fnact._secret import Secret
@@ -31,6 +32,7 @@ __all__ = [
     "Heartbeater",
     "InMemoryStateStore",
     "JSONFormatter",
+    "Plugin",
     "RunContextCache",
     "RunContextStats",
     "RunKey",

@@ -10,8 +10,15 @@ refused when encoding, naming where they are: JSON cannot carry them.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
+import enum
+import functools
 import math
 import re
+import typing
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import google.protobuf.message
@@ -24,16 +31,20 @@ import temporalio.converter
 from fnact._secret import MASK, Secret
 
 __all__ = [
+    "CoexistingPayloadConverter",
     "MsgspecJSONPayloadConverter",
     "NonFiniteFloatError",
     "MsgspecPayloadConverter",
     "data_converter",
     "decoder_for",
     "encode",
+    "is_fnact_converter",
     "masking_encoder",
+    "msgspec_handles",
     "non_finite_path",
     "to_payload",
     "validation_message",
+    "with_fnact_converter",
 ]
 
 _ENCODING = b"json/plain"
@@ -203,6 +214,138 @@ class MsgspecPayloadConverter(temporalio.converter.CompositePayloadConverter):
             temporalio.converter.BinaryProtoPayloadConverter(),
             MsgspecJSONPayloadConverter(),
         )
+
+
+_PLAIN_TYPES: tuple[type, ...] = (
+    msgspec.Struct, Secret, enum.Enum, str, int, float, bool, bytes, bytearray, memoryview,
+    datetime.datetime, datetime.date, datetime.time, datetime.timedelta, uuid.UUID,
+    decimal.Decimal, list, dict, tuple, set, frozenset, google.protobuf.message.Message,
+)  # fmt: skip
+
+
+def msgspec_handles(type_hint: Any) -> bool:
+    """Whether fnact's msgspec converter decodes ``type_hint`` (not another converter).
+
+    Structs, dataclasses, attrs classes, TypedDicts, NamedTuples, enums and the
+    built-in types are msgspec's; a class it does not know (a pydantic model,
+    for example) belongs to the converter the client had.
+
+    >>> msgspec_handles(list[int]), msgspec_handles(dict[str, "object"])
+    (True, True)
+    """
+    try:
+        return _handles(type_hint)
+    except TypeError:  # an unhashable typing construct: not cached
+        return _handles.__wrapped__(type_hint)
+
+
+@functools.lru_cache(maxsize=1024)
+def _handles(type_hint: Any) -> bool:
+    if type_hint in (Any, None, type(None)) or isinstance(type_hint, str | typing.TypeVar):
+        return True
+    origin = typing.get_origin(type_hint)
+    if origin is typing.Literal:
+        return True
+    if origin is typing.Annotated:
+        return msgspec_handles(typing.get_args(type_hint)[0])
+    if origin is not None:  # list[X], dict[K, V], unions
+        return all(msgspec_handles(a) for a in typing.get_args(type_hint) if a is not Ellipsis)
+    supertype = getattr(type_hint, "__supertype__", None)  # typing.NewType
+    if supertype is not None:
+        return msgspec_handles(supertype)
+    if not isinstance(type_hint, type):
+        return True
+    return (
+        issubclass(type_hint, _PLAIN_TYPES)
+        or dataclasses.is_dataclass(type_hint)
+        or hasattr(type_hint, "__attrs_attrs__")
+        or typing.is_typeddict(type_hint)
+    )
+
+
+class CoexistingPayloadConverter(MsgspecPayloadConverter):
+    """fnact's converter in front of the converter a client already had.
+
+    Values msgspec encodes (Structs, dataclasses, built-ins) and type hints it
+    decodes go through msgspec; everything else goes to ``fallback_class`` (for
+    example ``temporalio.contrib.pydantic``'s converter for pydantic models).
+    `with_fnact_converter` builds a subclass naming the fallback.
+    """
+
+    fallback_class: typing.ClassVar[type[temporalio.converter.PayloadConverter]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fallback = self.fallback_class()
+
+    def to_payloads(self, values: Sequence[Any]) -> list[temporalio.api.common.v1.Payload]:
+        """Encode each value with msgspec, or with the fallback when msgspec cannot."""
+        payloads: list[temporalio.api.common.v1.Payload] = []
+        for value in values:
+            try:
+                payloads.extend(super().to_payloads([value]))
+            except TypeError:
+                payloads.extend(self._fallback.to_payloads([value]))
+        return payloads
+
+    def from_payloads(
+        self,
+        payloads: Sequence[temporalio.api.common.v1.Payload],
+        type_hints: list[type] | None = None,
+    ) -> list[Any]:
+        """Decode each payload with msgspec when its type hint is msgspec's, else the fallback.
+
+        Raises:
+            TypeError: the fallback converter could not decode it either; the message
+                names the type and the payload's encoding.
+        """
+        values: list[Any] = []
+        for index, payload in enumerate(payloads):
+            hint = type_hints[index] if type_hints and index < len(type_hints) else None
+            if msgspec_handles(hint):
+                values.extend(super().from_payloads([payload], None if hint is None else [hint]))
+                continue
+            try:
+                values.extend(self._fallback.from_payloads([payload], [hint]))  # type: ignore[list-item]
+            except Exception as exc:
+                encoding = payload.metadata.get("encoding", b"").decode(errors="replace")
+                raise TypeError(
+                    f"a {encoding!r} payload cannot be decoded as {hint!r}: fnact's msgspec "
+                    f"converter does not handle that type, and the client's "
+                    f"{self.fallback_class.__qualname__} failed: {exc!r}"
+                ) from exc
+        return values
+
+
+def is_fnact_converter(converter: temporalio.converter.DataConverter) -> bool:
+    """Whether ``converter`` already uses fnact's payload converter."""
+    return issubclass(converter.payload_converter_class, MsgspecPayloadConverter)
+
+
+def with_fnact_converter(
+    converter: temporalio.converter.DataConverter | None,
+) -> temporalio.converter.DataConverter:
+    """Return ``converter`` with fnact's payload converter in front of its own.
+
+    The payload codec, failure converter and the rest are kept; a converter that
+    is already fnact's is returned as is. Temporal's default payload converter
+    is replaced outright (msgspec covers what it encodes); any other one stays
+    behind fnact's for the types msgspec does not handle.
+    """
+    if converter is None or converter.payload_converter_class is (
+        temporalio.converter.DefaultPayloadConverter
+    ):
+        base = temporalio.converter.DataConverter.default if converter is None else converter
+        return dataclasses.replace(base, payload_converter_class=MsgspecPayloadConverter)
+    if is_fnact_converter(converter):
+        return converter
+    fallback = converter.payload_converter_class
+    coexisting = type(
+        f"FnactWith{fallback.__name__}",
+        (CoexistingPayloadConverter,),
+        {"fallback_class": fallback, "__module__": __name__},
+    )
+    return dataclasses.replace(converter, payload_converter_class=coexisting)
 
 
 data_converter: temporalio.converter.DataConverter = dataclasses.replace(

@@ -154,6 +154,8 @@ class RunContextCache:
     max_runs: int = 10_000
     max_handoff_bytes: int = 64 * 1024 * 1024
     stats: RunContextStats = field(default_factory=RunContextStats)
+    running_workers: int = 0
+    """Workers of this container now running; the last to stop closes the states."""
     last_end_check: float = float("-inf")
     """Event-loop time of the last check for ended runs (see `RunEndWatcher`)."""
     _starts: OrderedDict[RunKey, datetime] = field(default_factory=OrderedDict, repr=False)

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import logging
 import signal
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
-import msgspec
 import temporalio.client
 import temporalio.converter
 import temporalio.envconfig
 import temporalio.worker
 from dependency_injector import containers
-from temporalio.api.common.v1 import Payload
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from fnact._activity import Activity
-from fnact._adapter import build_adapter
-from fnact._codec import data_converter
+from fnact._codec import data_converter, with_fnact_converter
 from fnact._devserver import DevServer
-from fnact._interceptor import RunHeadersInterceptor
-from fnact._paths import format_output_path, remove_run_parts
-from fnact._runcontext import RunContextCache, RunFacts
-from fnact._runend import RunEndWatcher
-from fnact._state import RunKey, StateStore
+from fnact._plugin import PASSTHROUGH_MODULES, Plugin, check_container
 from fnact.exceptions import WorkerConfigurationError
 
 __all__ = [
@@ -40,11 +29,6 @@ __all__ = [
     "create_worker",
     "run_worker",
 ]
-
-_log = logging.getLogger("fnact.worker")
-
-PASSTHROUGH_MODULES = ("fnact", "returns", "msgspec", "dependency_injector")
-"""Modules fnact's workers pass through Temporal's workflow sandbox, together."""
 
 
 def configured_address() -> str | None:
@@ -82,8 +66,9 @@ async def connect(
             embedded dev server, which must not get a cluster's API key or TLS).
         options: more keyword arguments for `temporalio.client.Client.connect`.
 
-    Raises:
-        WorkerConfigurationError: ``data_converter`` does not use fnact's payload converter.
+    A ``data_converter`` of your own is kept: fnact's msgspec converter goes in
+    front of its payload converter (which still handles the types msgspec does
+    not, such as pydantic models), and its codec and failure converter stay.
     """
     config: dict[str, Any] = (
         dict(temporalio.envconfig.ClientConfig.load_client_connect_config())
@@ -95,12 +80,7 @@ async def connect(
     if namespace:
         config["namespace"] = namespace
     config.setdefault("target_host", "localhost:7233")
-    converter = options.pop("data_converter", data_converter)
-    if converter.payload_converter_class is not data_converter.payload_converter_class:
-        raise WorkerConfigurationError(
-            "connect: data_converter must keep fnact's payload converter; build it with "
-            "dataclasses.replace(fnact.data_converter, payload_codec=...)"
-        )
+    converter = with_fnact_converter(options.pop("data_converter", data_converter))
     config.update(options)
     config["data_converter"] = converter
     if converter.payload_codec is not None:
@@ -108,37 +88,30 @@ async def connect(
     return await temporalio.client.Client.connect(**config)
 
 
-def _with_fnact_converter(client: temporalio.client.Client) -> temporalio.client.Client:
-    if client.data_converter.payload_converter_class is data_converter.payload_converter_class:
-        return client
-    config = client.config()
-    config["data_converter"] = dataclasses.replace(
-        data_converter, payload_codec=client.data_converter.payload_codec
-    )
-    return temporalio.client.Client(**config)
-
-
 def create_worker(
     client: temporalio.client.Client,
     *,
     task_queue: str,
-    container: containers.Container,
+    container: containers.Container | None = None,
     activities: Sequence[Activity[Any, Any, Any] | Callable[..., Any]] = (),
     workflows: Sequence[type] = (),
     **options: Any,
 ) -> Worker:
     """Build a Temporal worker that runs fnact activities with ``container``.
 
-    The worker uses fnact's msgspec converter, its run-headers interceptor, a
-    workflow sandbox that passes fnact, returns, msgspec and dependency-injector
-    through, and fails a workflow (instead of retrying its task forever) when its
-    input does not decode. Plain ``@temporalio.activity.defn`` functions may be
-    listed beside fnact activities.
+    A convenience over `fnact.Plugin`: the worker gets ``Plugin(container)``
+    (unless the client already has one), so it uses fnact's msgspec converter
+    in front of the client's own, its run-headers interceptor, a workflow sandbox
+    that passes fnact, returns, msgspec and dependency-injector through, and fails
+    a workflow (instead of retrying its task forever) when its input does not
+    decode. Plain ``@temporalio.activity.defn`` functions may be listed beside
+    fnact activities.
 
     Args:
-        client: a connected client; fnact's converter is applied if it lacks it.
+        client: a connected client; fnact's converter is put in front of its own.
         task_queue: the task queue to poll.
-        container: the application's container (a `fnact.Container` subclass instance).
+        container: the application's container (a `fnact.Container` subclass
+            instance); a worker that runs only workflows needs none.
         activities: fnact activities and plain Temporal activities.
         workflows: workflow classes.
         options: more keyword arguments for `temporalio.worker.Worker`.
@@ -148,71 +121,28 @@ def create_worker(
             container is not a `fnact.Container`.
         DependencyError: an activity asks for a provider the container lacks.
     """
-    from fnact._container import Container
-
-    parent = getattr(container, "declarative_parent", None)
-    if not (isinstance(parent, type) and issubclass(parent, Container)):
-        raise WorkerConfigurationError(
-            f"create_worker: container must be an instance of a fnact.Container subclass, "
-            f"not {type(container).__qualname__}"
-        )
+    if container is not None:
+        check_container(container, "create_worker")
+    plugins = list(options.pop("plugins", ()))
+    existing = [p for p in client.config()["plugins"] if isinstance(p, Plugin)]
+    existing += [p for p in plugins if isinstance(p, Plugin)]
+    if existing:
+        plugin = existing[0]
+        if container is not None and plugin.container is not container:
+            raise WorkerConfigurationError(
+                "create_worker: the client (or plugins=) already has a fnact.Plugin with "
+                "another container; pass that container, or none"
+            )
+    else:
+        plugins.append(Plugin(container))
     if not activities and not workflows:
         raise WorkerConfigurationError("create_worker: give at least one activity or workflow")
-    built: list[Callable[..., Any]] = []
-    names: dict[str, object] = {}
-    for item in activities:
-        if isinstance(item, Activity):
-            name = item.definition.name
-            built.append(build_adapter(item.definition, container))
-        else:
-            defn = getattr(item, "__temporal_activity_definition", None)
-            if defn is None:
-                raise WorkerConfigurationError(
-                    f"create_worker: {item!r} is neither an fnact activity nor a "
-                    "@temporalio.activity.defn function"
-                )
-            name = defn.name
-            built.append(item)
-        if name in names:
-            raise WorkerConfigurationError(
-                f"create_worker: two activities are named {name!r}: {names[name]!r} and {item!r}"
-            )
-        names[name] = item
-    store_provider: Any = container.state_store
-    settings: Any = container.settings()
-    cache: RunContextCache = container.run_context()
-    releaser = _RunReleaser(store_provider, cache, settings.output_root)
-    run_headers = RunHeadersInterceptor(
-        releaser,
-        on_run_start=releaser.started,
-        inline_args_limit=settings.inline_args_limit,
-        cache=cache,
-    )
-    interceptors = [run_headers, *options.pop("interceptors", ())]
-    failure_types = [msgspec.ValidationError, *options.pop("workflow_failure_exception_types", ())]
-    # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by
-    # these; a 1 s cap bounds cancellation latency and checkpoint loss to about 1 s.
-    options.setdefault("max_heartbeat_throttle_interval", timedelta(seconds=1))
-    options.setdefault("default_heartbeat_throttle_interval", timedelta(seconds=1))
-    options.setdefault(
-        "workflow_runner",
-        SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-        ),
-    )
     return Worker(
-        _with_fnact_converter(client),
-        store_provider=store_provider,
-        cache=cache,
-        end_check_interval=settings.run_end_check_interval,
-        output_root=settings.output_root,
-        sweep_interval=min(max(settings.state_idle_expiry / 2, timedelta(seconds=1)), _MAX_SWEEP),
-        releaser=releaser,
+        client,
         task_queue=task_queue,
-        activities=built,
+        activities=list(activities),
         workflows=list(workflows),
-        interceptors=interceptors,
-        workflow_failure_exception_types=failure_types,
+        plugins=plugins,
         **options,
     )
 
@@ -280,101 +210,11 @@ async def run_worker(
             await stop.wait()
 
 
-_MAX_SWEEP = timedelta(seconds=60)
-
-
-class _RunReleaser:
-    """Release a run's state in this process when the run ends on this worker.
-
-    Called from the workflow's thread; hands the release, and the removal of the
-    temporary files killed attempts left in the run's output folder, to the
-    worker's loop.
-    """
-
-    def __init__(
-        self, store_provider: Callable[[], StateStore], cache: RunContextCache, output_root: Path
-    ) -> None:
-        self._store_provider = store_provider
-        self._cache = cache
-        self._output_root = output_root
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-
-    def __call__(self, workflow_id: str, run_id: str, started: datetime) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._release, RunKey(workflow_id, run_id), started)
-
-    def started(self, workflow_id: str, run_id: str, started: datetime, payload: Payload) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            facts = RunFacts(started, payload)
-            self._loop.call_soon_threadsafe(
-                self._cache.hand_off, RunKey(workflow_id, run_id), facts
-            )
-
-    def _release(self, key: RunKey, started: datetime) -> None:
-        self._cache.forget(key)
-        folder = self._output_root / format_output_path(started, key.workflow_id, key.run_id)
-        for task in (
-            asyncio.ensure_future(self._store_provider().release(key)),
-            asyncio.ensure_future(asyncio.to_thread(remove_run_parts, folder)),
-        ):
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
 class Worker(temporalio.worker.Worker):
-    """A Temporal worker that also looks after fnact's run states.
+    """A Temporal worker with `fnact.Plugin` applied; `create_worker` builds it.
 
-    While it runs it drops idle run states periodically, releases a run's state
-    when the run ends (at once when the run ran on this worker, within
-    `Settings.run_end_check_interval` otherwise), and at shutdown closes every
-    state it still holds. `create_worker` builds it.
+    While it runs, the plugin drops idle run states periodically, releases a run's
+    state when the run ends (at once when the run ran on this worker, within
+    `Settings.run_end_check_interval` otherwise), and the last worker of a
+    container to stop closes every state still held.
     """
-
-    def __init__(
-        self,
-        client: temporalio.client.Client,
-        *,
-        store_provider: Callable[[], StateStore],
-        cache: RunContextCache,
-        end_check_interval: timedelta,
-        output_root: Path,
-        sweep_interval: timedelta,
-        releaser: _RunReleaser,
-        **options: Any,
-    ) -> None:
-        super().__init__(client, **options)
-        self._fnact_store = store_provider
-        self._fnact_watcher = RunEndWatcher(
-            client, cache, store_provider, end_check_interval, output_root=output_root
-        )
-        self._fnact_sweep = sweep_interval.total_seconds()
-        self._fnact_releaser = releaser
-
-    async def run(self) -> None:
-        """Run the worker (see `temporalio.worker.Worker.run`) and fnact's housekeeping."""
-        self._fnact_releaser.bind(asyncio.get_running_loop())
-        sweeper = asyncio.create_task(self._sweep_forever())
-        watcher = asyncio.create_task(self._fnact_watcher.run())
-        try:
-            await super().run()
-        finally:
-            sweeper.cancel()
-            watcher.cancel()
-            await self._fnact_releaser.drain()
-            await self._fnact_store().aclose()
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._fnact_sweep)
-            try:
-                await self._fnact_store().sweep()
-            except Exception:
-                _log.exception("sweeping idle run states failed")

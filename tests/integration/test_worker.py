@@ -54,9 +54,21 @@ async def test_client_without_fnact_converter_is_upgraded(temporal_server: DevSe
     assert converter.payload_codec is None
 
 
-async def test_connect_rejects_a_foreign_payload_converter(temporal_server: DevServer) -> None:
-    """A data converter without fnact's payload converter is refused, saying how to build one."""
-    with pytest.raises(WorkerConfigurationError, match=r"dataclasses\.replace"):
-        await fnact.connect(
-            temporal_server.address, data_converter=temporalio.converter.DataConverter.default
-        )
+async def test_connect_keeps_a_converter_of_its_own_behind_fnacts(
+    temporal_server: DevServer,
+) -> None:
+    """connect() never drops the app's converter: pydantic's stays behind fnact's msgspec one."""
+    from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
+
+    from fnact._codec import CoexistingPayloadConverter
+
+    client = await fnact.connect(temporal_server.address, data_converter=pydantic_data_converter)
+    converter_class = client.data_converter.payload_converter_class
+    assert issubclass(converter_class, CoexistingPayloadConverter)
+    assert converter_class.fallback_class is PydanticPayloadConverter
+    default = await fnact.connect(
+        temporal_server.address, data_converter=temporalio.converter.DataConverter.default
+    )
+    assert default.data_converter.payload_converter_class is (
+        fnact.data_converter.payload_converter_class
+    )

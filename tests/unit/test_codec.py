@@ -98,3 +98,23 @@ def test_unencodable_value_names_its_type() -> None:
 
     with pytest.raises(TypeError, match="Opaque"):
         converter.to_payloads([Opaque()])
+
+
+def test_pydantic_models_go_to_the_converter_the_client_had() -> None:
+    """Dataclasses go through msgspec, pydantic models through pydantic's converter."""
+    from pydantic import BaseModel
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from fnact._codec import with_fnact_converter
+
+    class Order(BaseModel):
+        id: int
+
+    both = with_fnact_converter(pydantic_data_converter).payload_converter
+    payloads = both.to_payloads([Order(id=3), Point(x=1, y=2)])
+    assert [p.data for p in payloads] == [b'{"id":3}', b'{"x":1,"y":2}']
+    order, point = both.from_payloads(payloads, [Order, Point])
+    assert order == Order(id=3)
+    assert point == Point(x=1, y=2)
+    with pytest.raises(TypeError, match=r"'json/plain' payload cannot be decoded as .*Order.*"):
+        both.from_payloads([payloads[1]], [Order])

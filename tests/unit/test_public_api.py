@@ -18,7 +18,7 @@ def test_all_is_pinned_and_sorted() -> None:
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
         "DevServer", "FakeClock", "Fault", "Heartbeat", "Heartbeater", "InMemoryStateStore",
         "JSONFormatter", "auto_heartbeater",
-        "RunContextCache", "RunContextStats",
+        "Plugin", "RunContextCache", "RunContextStats",
         "RunKey", "RunState", "Secret", "Settings", "StateStats", "StateStore", "SystemClock",
         "Worker", "WorkerSpec",
         "activity", "build_output_path", "connect", "create_worker", "data_converter",

@@ -1,0 +1,340 @@
+"""fnact as a Temporal plugin: bring fnact activities into an existing client and worker.
+
+``Client.connect(plugins=[fnact.Plugin(container)])`` puts fnact's msgspec
+converter in front of the client's own converter; every worker built on that
+client (or given the plugin itself) then runs fnact activities through their
+adapters, adds fnact's run-headers interceptor, passes fnact, returns, msgspec and
+dependency-injector through the workflow sandbox, fails a workflow whose input does
+not decode, and looks after run states while it runs. Whatever the application
+set itself (interceptors, runner, failure types, converter) is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import temporalio.client
+import temporalio.converter
+import temporalio.service
+import temporalio.worker
+from dependency_injector import containers
+from temporalio.api.common.v1 import Payload
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from fnact._activity import Activity
+from fnact._adapter import build_adapter
+from fnact._codec import is_fnact_converter, with_fnact_converter
+from fnact._container import Container
+from fnact._interceptor import RunHeadersInterceptor
+from fnact._paths import format_output_path, remove_run_parts
+from fnact._runcontext import RunContextCache, RunFacts
+from fnact._runend import RunEndWatcher
+from fnact._state import RunKey, StateStore
+from fnact.exceptions import WorkerConfigurationError
+
+__all__ = ["PASSTHROUGH_MODULES", "Plugin"]
+
+_log = logging.getLogger("fnact.worker")
+
+PASSTHROUGH_MODULES = ("fnact", "returns", "msgspec", "dependency_injector")
+"""Modules fnact's workers pass through Temporal's workflow sandbox, together."""
+
+# Temporal's own defaults; a worker left at them gets fnact's 1 s caps instead.
+_SDK_MAX_THROTTLE = timedelta(seconds=60)
+_SDK_DEFAULT_THROTTLE = timedelta(seconds=30)
+_FNACT_THROTTLE = timedelta(seconds=1)
+_MAX_SWEEP = timedelta(seconds=60)
+
+
+def check_container(container: object, where: str) -> containers.Container:
+    """Return ``container`` if it is an instance of a `fnact.Container` subclass.
+
+    Raises:
+        WorkerConfigurationError: it is not, naming its type.
+    """
+    parent = getattr(container, "declarative_parent", None)
+    if not (isinstance(parent, type) and issubclass(parent, Container)):
+        raise WorkerConfigurationError(
+            f"{where}: container must be an instance of a fnact.Container subclass, "
+            f"not {type(container).__qualname__}"
+        )
+    checked: containers.Container = container  # type: ignore[assignment]
+    return checked
+
+
+class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
+    """The Temporal client and worker plugin that brings fnact into an existing app.
+
+    Give it to ``Client.connect(plugins=[...])`` (it then applies to every worker
+    built on that client) or to ``Worker(plugins=[...])``. ``container`` resolves the
+    dependencies of the fnact activities in the worker's activity list; a worker
+    that runs only workflows needs none.
+
+    Args:
+        container: the application's container (a `fnact.Container` subclass instance).
+
+    Raises:
+        WorkerConfigurationError: ``container`` is not a `fnact.Container`.
+    """
+
+    def __init__(self, container: containers.Container | None = None) -> None:
+        self._explicit = container is not None
+        self.container: containers.Container = (
+            check_container(container, "fnact.Plugin") if container is not None else Container()
+        )
+        c: Any = self.container
+        self._store_provider: Callable[[], StateStore] = c.state_store
+        self._cache: RunContextCache = c.run_context()
+        self._settings: Any = c.settings()
+        self._events = _RunEvents(self._store_provider, self._cache, self._settings.output_root)
+
+    def name(self) -> str:
+        """Return the plugin's name."""
+        return "fnact.Plugin"
+
+    # --- client ------------------------------------------------------------------------------
+
+    def configure_client(
+        self, config: temporalio.client.ClientConfig
+    ) -> temporalio.client.ClientConfig:
+        """Put fnact's converter in front of the client's own (its codec kept)."""
+        config["data_converter"] = with_fnact_converter(config.get("data_converter"))
+        return config
+
+    async def connect_service_client(
+        self,
+        config: temporalio.service.ConnectConfig,
+        next: Callable[
+            [temporalio.service.ConnectConfig], Awaitable[temporalio.service.ServiceClient]
+        ],
+    ) -> temporalio.service.ServiceClient:
+        """Connect as the next plugin (or Temporal) does."""
+        return await next(config)
+
+    # --- worker ------------------------------------------------------------------------------
+
+    def configure_worker(
+        self, config: temporalio.worker.WorkerConfig
+    ) -> temporalio.worker.WorkerConfig:
+        """Add what fnact needs to the worker's configuration, keeping the app's own settings.
+
+        Raises:
+            WorkerConfigurationError: an activity is neither fnact's nor Temporal's, two
+                share a name, or fnact activities are listed but no container was given.
+            DependencyError: an activity asks for a provider the container lacks.
+        """
+        client = config.get("client")
+        if client is not None and not is_fnact_converter(client.data_converter):
+            # Temporal reads the worker's converter from this client.
+            options = client.config()
+            options["data_converter"] = with_fnact_converter(client.data_converter)
+            config["client"] = temporalio.client.Client(**options)
+        config["activities"] = self._adapt(config.get("activities") or ())
+        interceptors = list(config.get("interceptors") or ())
+        if not any(isinstance(i, RunHeadersInterceptor) for i in interceptors):
+            interceptors.insert(0, self._interceptor(client))
+        config["interceptors"] = interceptors
+        failure_types = list(config.get("workflow_failure_exception_types") or ())
+        if msgspec.ValidationError not in failure_types:
+            failure_types.append(msgspec.ValidationError)
+        config["workflow_failure_exception_types"] = failure_types
+        config["workflow_runner"] = _with_passthrough(config.get("workflow_runner"))
+        # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by these;
+        # 1 s bounds cancellation latency and checkpoint loss. A value the app set stays.
+        if config.get("max_heartbeat_throttle_interval", _SDK_MAX_THROTTLE) == _SDK_MAX_THROTTLE:
+            config["max_heartbeat_throttle_interval"] = _FNACT_THROTTLE
+        if (
+            config.get("default_heartbeat_throttle_interval", _SDK_DEFAULT_THROTTLE)
+            == _SDK_DEFAULT_THROTTLE
+        ):
+            config["default_heartbeat_throttle_interval"] = _FNACT_THROTTLE
+        return config
+
+    async def run_worker(
+        self,
+        worker: temporalio.worker.Worker,
+        next: Callable[[temporalio.worker.Worker], Awaitable[None]],
+    ) -> None:
+        """Run the worker, and fnact's housekeeping beside it.
+
+        Idle run states are dropped periodically; a run's state is released when
+        the run ends (at once when it ran on this worker, within
+        `Settings.run_end_check_interval` otherwise); the last worker of the
+        container to stop closes every state still held.
+        """
+        self._events.bind(asyncio.get_running_loop())
+        watcher = RunEndWatcher(
+            worker.client,
+            self._cache,
+            self._store_provider,
+            self._settings.run_end_check_interval,
+            output_root=self._settings.output_root,
+        )
+        tasks = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(watcher.run())]
+        self._cache.running_workers += 1
+        try:
+            await next(worker)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await self._events.drain()
+            self._cache.running_workers -= 1
+            if self._cache.running_workers == 0:
+                await self._store_provider().aclose()
+
+    # --- replayer ----------------------------------------------------------------------------
+
+    def configure_replayer(
+        self, config: temporalio.worker.ReplayerConfig
+    ) -> temporalio.worker.ReplayerConfig:
+        """Replay with fnact's converter, interceptor, sandbox pass-through and failure types."""
+        config["data_converter"] = with_fnact_converter(config.get("data_converter"))
+        interceptors = list(config.get("interceptors") or ())
+        if not any(isinstance(i, RunHeadersInterceptor) for i in interceptors):
+            interceptors.insert(0, self._interceptor(None))
+        config["interceptors"] = interceptors
+        failure_types = list(config.get("workflow_failure_exception_types") or ())
+        if msgspec.ValidationError not in failure_types:
+            failure_types.append(msgspec.ValidationError)
+        config["workflow_failure_exception_types"] = failure_types
+        config["workflow_runner"] = _with_passthrough(config.get("workflow_runner"))
+        return config
+
+    @contextlib.asynccontextmanager
+    async def run_replayer(
+        self,
+        replayer: temporalio.worker.Replayer,
+        histories: AsyncIterator[temporalio.client.WorkflowHistory],
+        next: Callable[
+            [temporalio.worker.Replayer, AsyncIterator[temporalio.client.WorkflowHistory]],
+            contextlib.AbstractAsyncContextManager[
+                AsyncIterator[temporalio.worker.WorkflowReplayResult]
+            ],
+        ],
+    ) -> AsyncIterator[AsyncIterator[temporalio.worker.WorkflowReplayResult]]:
+        """Replay as the next plugin (or Temporal) does."""
+        async with next(replayer, histories) as results:
+            yield results
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _interceptor(self, client: temporalio.client.Client | None) -> RunHeadersInterceptor:
+        limit = self._settings.inline_args_limit
+        if client is not None:
+            options = client.config()
+            codec = client.data_converter.payload_codec
+            if codec is not None and options.get("header_codec_behavior") in (
+                None,
+                temporalio.client.HeaderCodecBehavior.NO_CODEC,
+            ):
+                limit = 0  # headers travel in clear: never copy the input into them
+        return RunHeadersInterceptor(
+            self._events, on_run_start=self._events.started, inline_args_limit=limit,
+            cache=self._cache,
+        )  # fmt: skip
+
+    def _adapt(self, activities: Sequence[Callable[..., Any]]) -> list[Callable[..., Any]]:
+        built: list[Callable[..., Any]] = []
+        names: dict[str, object] = {}
+        for item in activities:
+            if isinstance(item, Activity):
+                if not self._explicit:
+                    raise WorkerConfigurationError(
+                        f"fnact.Plugin: fnact activity {item.definition.qualname} needs a "
+                        "container: give it as fnact.Plugin(container)"
+                    )
+                name = item.definition.name
+                built.append(build_adapter(item.definition, self.container))
+            else:
+                defn = getattr(item, "__temporal_activity_definition", None)
+                if defn is None:
+                    raise WorkerConfigurationError(
+                        f"fnact.Plugin: {item!r} is neither an fnact activity nor a "
+                        "@temporalio.activity.defn function"
+                    )
+                name = defn.name
+                built.append(item)
+            if name in names:
+                raise WorkerConfigurationError(
+                    f"fnact.Plugin: two activities are named {name!r}: {names[name]!r} and {item!r}"
+                )
+            names[name] = item
+        return built
+
+    async def _sweep_forever(self) -> None:
+        interval = min(
+            max(self._settings.state_idle_expiry / 2, timedelta(seconds=1)), _MAX_SWEEP
+        ).total_seconds()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._store_provider().sweep()
+            except Exception:
+                _log.exception("sweeping idle run states failed")
+
+
+def _with_passthrough(runner: temporalio.worker.WorkflowRunner | None) -> Any:
+    """Return the app's runner with fnact's modules passed through its sandbox."""
+    if runner is None:
+        restrictions = SandboxRestrictions.default
+        return SandboxedWorkflowRunner(
+            restrictions=restrictions.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        )
+    if isinstance(runner, SandboxedWorkflowRunner):
+        restrictions = runner.restrictions.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        return dataclasses.replace(runner, restrictions=restrictions)
+    return runner  # an unsandboxed runner imports everything once already
+
+
+class _RunEvents:
+    """What the workflow side reports about runs on this worker, handed to the worker's loop.
+
+    A run's start hands its input to this process's activities; a run's end
+    releases its state and removes the temporary files killed attempts left in
+    its output folder. Both are called from the workflow's thread.
+    """
+
+    def __init__(
+        self, store_provider: Callable[[], StateStore], cache: RunContextCache, output_root: Path
+    ) -> None:
+        self._store_provider = store_provider
+        self._cache = cache
+        self._output_root = output_root
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def started(self, workflow_id: str, run_id: str, started: datetime, payload: Payload) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            facts = RunFacts(started, payload)
+            self._loop.call_soon_threadsafe(
+                self._cache.hand_off, RunKey(workflow_id, run_id), facts
+            )
+
+    def __call__(self, workflow_id: str, run_id: str, started: datetime) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._release, RunKey(workflow_id, run_id), started)
+
+    def _release(self, key: RunKey, started: datetime) -> None:
+        self._cache.forget(key)
+        folder = self._output_root / format_output_path(started, key.workflow_id, key.run_id)
+        for task in (
+            asyncio.ensure_future(self._store_provider().release(key)),
+            asyncio.ensure_future(asyncio.to_thread(remove_run_parts, folder)),
+        ):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
