@@ -8,6 +8,7 @@ from fnact._context import ActivityContext
 from fnact._devserver import DevServer
 from fnact._heartbeat import Heartbeat, Heartbeater, auto_heartbeater
 from fnact._logging import BoundLogger, JSONFormatter
+from fnact._options import ConnectOptions, WorkerOptions
 from fnact._outcome import Fault
 from fnact._paths import build_output_path
 from fnact._plugin import Plugin
@@ -24,6 +25,7 @@ __all__ = [
     "ActivityOptions",
     "BoundLogger",
     "Clock",
+    "ConnectOptions",
     "Container",
     "DevServer",
     "FakeClock",
@@ -43,6 +45,7 @@ __all__ = [
     "StateStore",
     "SystemClock",
     "Worker",
+    "WorkerOptions",
     "WorkerSpec",
     "activity",
     "auto_heartbeater",

@@ -37,6 +37,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from fnact._devserver import DevServer
+from fnact._options import ConnectOptions
 from fnact._spec import WorkerSpec
 from fnact._watch import BarsView, PlainView, watch_run
 from fnact._worker import configured_address, connect, run_worker
@@ -207,13 +208,18 @@ async def _connect(
     address: str | None,
     namespace: str | None,
     data_converter: temporalio.converter.DataConverter | None = None,
+    *,
+    use_environment: bool = True,
+    client_options: ConnectOptions | None = None,
 ) -> temporalio.client.Client:
     """Connect, and check the namespace exists (a worker would otherwise fail later)."""
     target = _target(address)
-    extra: dict[str, Any] = {"data_converter": data_converter} if data_converter else {}
+    extra: ConnectOptions = {"connect_timeout": _CONNECT_TIMEOUT, **(client_options or {})}
+    if data_converter:
+        extra["data_converter"] = data_converter
     try:
         client = await connect(
-            target, namespace=namespace, connect_timeout=_CONNECT_TIMEOUT, **extra
+            target, namespace=namespace, use_environment=use_environment, **extra
         )
     except RuntimeError as exc:
         raise CommandError(f"cannot connect to Temporal at {target}: {_reason(exc)}") from None
@@ -297,31 +303,60 @@ async def _serve_worker(
 ) -> None:
     spec = await _build_spec(found, target)
     task_queue: str = options.task_queue or spec.task_queue
-    client = await _connect(address, options.namespace, spec.data_converter) if address else None
+    worker_options: dict[str, Any] = {**spec.options, **spec.worker_options}
+    with contextlib.ExitStack() as stack:
+        server: DevServer | None = None
+        if address:
+            client = await _connect(
+                address, options.namespace, client_options=_client_options(spec, cluster=True)
+            )
+        else:  # the embedded dev server, which gets no TLS or API key (as in run_worker)
+            server = stack.enter_context(DevServer())
+            client = await _connect(
+                server.address, server.namespace, use_environment=False,
+                client_options=_client_options(spec, cluster=False),
+            )  # fmt: skip
 
-    def announce(client: temporalio.client.Client, server: DevServer | None) -> None:
-        if server is None:
-            where = f"{_target(address)} (namespace {client.namespace})"
-        else:
-            where = f"the embedded dev server {server.address} (Web UI {server.ui_url})"
-        print(f"worker polling task queue {task_queue!r} on {where}", flush=True)
+        def announce(client: temporalio.client.Client, _: DevServer | None) -> None:
+            if server is None:
+                where = f"{_target(address)} (namespace {client.namespace})"
+            else:
+                where = f"the embedded dev server {server.address} (Web UI {server.ui_url})"
+            print(f"worker polling task queue {task_queue!r} on {where}", flush=True)
 
-    try:
-        await run_worker(
-            task_queue=task_queue,
-            container=spec.container,
-            activities=spec.activities,
-            workflows=spec.workflows,
-            client=client,
-            on_ready=announce,
-            data_converter=spec.data_converter,
-            **dict(spec.options),
-        )
-    except RuntimeError as exc:
-        message = str(exc)
-        if not message.startswith("Worker validation failed"):
-            raise
-        raise CommandError(message.split(": Status {", 1)[0]) from None
+        try:
+            await run_worker(
+                task_queue=task_queue,
+                container=spec.container,
+                activities=spec.activities,
+                workflows=spec.workflows,
+                client=client,
+                on_ready=announce,
+                **worker_options,
+            )
+        except RuntimeError as exc:
+            message = str(exc)
+            if not message.startswith("Worker validation failed"):
+                raise
+            raise CommandError(message.split(": Status {", 1)[0]) from None
+
+
+def _client_options(spec: WorkerSpec, *, cluster: bool) -> ConnectOptions:
+    """Return the options of `connect` that ``spec`` sets; TLS and API key only for a cluster."""
+    found: ConnectOptions = {}
+    if spec.data_converter is not None:
+        found["data_converter"] = spec.data_converter
+    if spec.runtime is not None:
+        found["runtime"] = spec.runtime
+    if spec.plugins:
+        found["plugins"] = spec.plugins
+    if spec.client_interceptors:
+        found["interceptors"] = spec.client_interceptors
+    if cluster and spec.tls is not None:
+        found["tls"] = spec.tls
+    if cluster and spec.api_key is not None:
+        found["api_key"] = spec.api_key
+    return found
 
 
 def _load(target: str) -> object:

@@ -14,10 +14,12 @@ import temporalio.converter
 import temporalio.envconfig
 import temporalio.worker
 from dependency_injector import containers
+from typing_extensions import Unpack
 
 from fnact._activity import Activity
 from fnact._codec import data_converter, with_fnact_converter
 from fnact._devserver import DevServer
+from fnact._options import ConnectOptions, WorkerOptions
 from fnact._plugin import PASSTHROUGH_MODULES, Plugin, check_container
 from fnact.exceptions import WorkerConfigurationError
 
@@ -47,7 +49,7 @@ async def connect(
     *,
     namespace: str | None = None,
     use_environment: bool = True,
-    **options: Any,
+    **options: Unpack[ConnectOptions],
 ) -> temporalio.client.Client:
     """Connect a Temporal client that uses fnact's msgspec data converter.
 
@@ -95,7 +97,7 @@ def create_worker(
     container: containers.Container | None = None,
     activities: Sequence[Activity[Any, Any, Any] | Callable[..., Any]] = (),
     workflows: Sequence[type] = (),
-    **options: Any,
+    **options: Unpack[WorkerOptions],
 ) -> Worker:
     """Build a Temporal worker that runs fnact activities with ``container``.
 
@@ -137,12 +139,12 @@ def create_worker(
         plugins.append(Plugin(container))
     if not activities and not workflows:
         raise WorkerConfigurationError("create_worker: give at least one activity or workflow")
+    options["plugins"] = plugins
     return Worker(
         client,
         task_queue=task_queue,
         activities=list(activities),
         workflows=list(workflows),
-        plugins=plugins,
         **options,
     )
 
@@ -154,10 +156,9 @@ async def run_worker(
     activities: Sequence[Activity[Any, Any, Any] | Callable[..., Any]] = (),
     workflows: Sequence[type] = (),
     client: temporalio.client.Client | None = None,
-    graceful_shutdown_timeout: timedelta = timedelta(seconds=10),
     on_ready: Callable[[temporalio.client.Client, DevServer | None], Any] | None = None,
     data_converter: temporalio.converter.DataConverter | None = None,
-    **options: Any,
+    **options: Unpack[WorkerOptions],
 ) -> None:
     """Run a worker until SIGINT or SIGTERM, then shut it down gracefully.
 
@@ -171,12 +172,14 @@ async def run_worker(
         activities: fnact activities and plain Temporal activities.
         workflows: workflow classes.
         client: a connected client; see above when ``None``.
-        graceful_shutdown_timeout: how long running activities get to finish.
         on_ready: called (and awaited if it returns an awaitable) once the worker polls.
         data_converter: the converter to connect with when ``client`` is ``None``
             (fnact's, with your payload codec, to encrypt payloads).
-        options: more keyword arguments for `temporalio.worker.Worker`.
+        options: more keyword arguments for `temporalio.worker.Worker`;
+            ``graceful_shutdown_timeout`` (how long running activities get to
+            finish) is 10 s unless given.
     """
+    options.setdefault("graceful_shutdown_timeout", timedelta(seconds=10))
     async with contextlib.AsyncExitStack() as stack:
         server: DevServer | None = None
         converter: dict[str, Any] = {"data_converter": data_converter} if data_converter else {}
@@ -194,7 +197,6 @@ async def run_worker(
             container=container,
             activities=activities,
             workflows=workflows,
-            graceful_shutdown_timeout=graceful_shutdown_timeout,
             **options,
         )
         stop = asyncio.Event()

@@ -15,12 +15,13 @@ def test_all_is_pinned_and_sorted() -> None:
     """fnact.__all__ lists exactly the public names, sorted, each importable."""
     assert fnact.__all__ == sorted(fnact.__all__)
     assert set(fnact.__all__) == {
-        "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
+        "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "ConnectOptions",
+        "Container",
         "DevServer", "FakeClock", "Fault", "Heartbeat", "Heartbeater", "InMemoryStateStore",
         "JSONFormatter", "auto_heartbeater",
         "Plugin", "RunContextCache", "RunContextStats",
         "RunKey", "RunState", "Secret", "Settings", "StateStats", "StateStore", "SystemClock",
-        "Worker", "WorkerSpec",
+        "Worker", "WorkerOptions", "WorkerSpec",
         "activity", "build_output_path", "connect", "create_worker", "data_converter",
         "get_workflow_id", "get_workflow_run_id", "run_worker",
     }  # fmt: skip

@@ -1,0 +1,66 @@
+"""``fnact worker`` passes a spec's client options on: a runtime with Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fnact.testing import DevServer
+from tests.cli.test_worker import start_worker
+
+METRICS_APP = """
+import dataclasses, os
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from examples.progress import spec as progress_spec
+
+def spec():
+    metrics = PrometheusConfig(bind_address=os.environ["METRICS_ADDRESS"])
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=metrics))
+    return dataclasses.replace(progress_spec(), runtime=runtime)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def read_metrics(url: str, *, within: float = 10.0) -> str:
+    """Fetch ``url`` until it lists a ``temporal_`` series (or ``within`` seconds pass)."""
+    deadline = time.monotonic() + within
+    while True:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body: str = response.read().decode()
+        if "\ntemporal_" in f"\n{body}" or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)
+
+
+@pytest.mark.integration
+async def test_spec_runtime_serves_prometheus_metrics(
+    temporal_server: DevServer, fnact_task_queue: str, tmp_path: Path
+) -> None:
+    """A WorkerSpec's runtime reaches the worker's client: its endpoint serves temporal_ series."""
+    (tmp_path / "metrics_app.py").write_text(METRICS_APP)
+    address = f"127.0.0.1:{free_port()}"
+    process, line = await start_worker(
+        "metrics_app:spec", "--address", temporal_server.address,
+        "--task-queue", fnact_task_queue, stderr=tmp_path / "stderr.log",
+        PYTHONPATH=str(tmp_path), METRICS_ADDRESS=address,
+    )  # fmt: skip
+    try:
+        body = await asyncio.to_thread(read_metrics, f"http://{address}/metrics")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 30)
+    assert line.startswith(f"worker polling task queue {fnact_task_queue!r} on ")
+    assert any(series.startswith("temporal_") for series in body.splitlines()), body[:500]
+    assert code == 0

@@ -1,0 +1,105 @@
+"""Correct uses of fnact's typed options; mypy must report nothing here.
+
+The counterpart of ``bad_options.py``, checked by ``tests/typing/test_typed_options.py``.
+Nothing here runs: pytest only imports the module (for doctests). The guide "Use the
+fnact command" shows `spec`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from datetime import timedelta
+from typing import Any
+
+import temporalio.client
+import temporalio.worker
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import TLSConfig
+
+import fnact
+from examples.progress import CopyTables, copy_table
+from fnact._options import ConnectOptions, WorkerOptions
+
+
+def metrics_runtime() -> Runtime:
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address="0.0.0.0:9464")))
+
+
+async def connect_to_cloud(api_key: str) -> temporalio.client.Client:
+    return await fnact.connect(
+        "my-ns.a1b2c.tmprl.cloud:7233",
+        namespace="my-ns.a1b2c",
+        api_key=api_key,
+        tls=True,
+        runtime=metrics_runtime(),
+        connect_timeout=timedelta(seconds=5),
+        rpc_metadata={"x-team": "reports"},
+        identity="reports-worker-1",
+    )
+
+
+async def connect_with_mtls(cert: bytes, key: bytes) -> temporalio.client.Client:
+    tls = TLSConfig(client_cert=cert, client_private_key=key, domain="temporal.internal")
+    options: ConnectOptions = {"tls": tls, "lazy": False}
+    return await fnact.connect("temporal.internal:7233", **options)
+
+
+def build_worker(
+    client: temporalio.client.Client,
+    container: Any,
+    interceptor: temporalio.worker.Interceptor,
+) -> fnact.Worker:
+    return fnact.create_worker(
+        client,
+        task_queue="reports",
+        container=container,
+        workflows=[],
+        max_concurrent_activities=5,
+        max_cached_workflows=100,
+        graceful_shutdown_timeout=timedelta(minutes=1),
+        max_heartbeat_throttle_interval=timedelta(seconds=5),
+        workflow_failure_exception_types=[ValueError],
+        interceptors=[interceptor],
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=5),
+        workflow_task_poller_behavior=temporalio.worker.PollerBehaviorAutoscaling(),
+    )
+
+
+async def run_until_stopped(container: Any) -> None:
+    limits: WorkerOptions = {"max_concurrent_activities": 5, "max_activities_per_second": 2.5}
+    limits["graceful_shutdown_timeout"] = timedelta(minutes=1)
+    await fnact.run_worker(task_queue="reports", container=container, **limits)
+
+
+def cloud_spec(container: Any, api_key: str) -> fnact.WorkerSpec:
+    return fnact.WorkerSpec(
+        task_queue="reports",
+        container=container,
+        runtime=metrics_runtime(),
+        tls=True,
+        api_key=api_key,
+        worker_options={
+            "max_concurrent_activities": 5,
+            "graceful_shutdown_timeout": timedelta(minutes=1),
+        },
+    )
+
+
+# --8<-- [start:spec]
+def spec() -> fnact.WorkerSpec:
+    """A worker that serves Prometheus metrics and runs at most five activities at once."""
+    metrics = PrometheusConfig(bind_address="0.0.0.0:9464")  # http://HOST:9464/metrics
+    return fnact.WorkerSpec(
+        task_queue="fnact-example-progress",
+        container=fnact.Container(),
+        activities=[copy_table],
+        workflows=[CopyTables],
+        runtime=Runtime(telemetry=TelemetryConfig(metrics=metrics)),
+        worker_options={
+            "max_concurrent_activities": 5,
+            "graceful_shutdown_timeout": timedelta(minutes=1),
+        },
+    )
+
+
+# --8<-- [end:spec]
