@@ -113,10 +113,10 @@ class Activity(Generic[P, R, E]):
     __slots__ = ("__dict__", "definition")
 
     def __init__(self, definition: ActivityDefinition) -> None:
-        self.definition = definition
+        self.definition: ActivityDefinition = definition
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             setattr(self, attr, getattr(definition.fn, attr, None))
-        self.__wrapped__ = definition.fn
+        self.__wrapped__: Callable[..., Coroutine[Any, Any, Any]] = definition.fn
 
     @property
     def name(self) -> str:

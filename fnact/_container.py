@@ -91,15 +91,17 @@ class Container(containers.DeclarativeContainer):
         handler: builds the run's handler; ``None`` unless you override it.
     """
 
-    clock = providers.Singleton(SystemClock)
-    settings = providers.Object(Settings())
-    logger = providers.Object(logging.getLogger("fnact.activity"))
-    state_store = providers.Singleton(
+    clock: providers.Singleton[SystemClock] = providers.Singleton(SystemClock)
+    settings: providers.Object[Settings] = providers.Object(Settings())
+    logger: providers.Object[logging.Logger] = providers.Object(logging.getLogger("fnact.activity"))
+    state_store: providers.Singleton[InMemoryStateStore] = providers.Singleton(
         InMemoryStateStore,
         clock=clock,
         ttl=settings.provided.state_ttl,
         idle_expiry=settings.provided.state_idle_expiry,
         max_runs=settings.provided.state_max_runs,
     )
-    run_context = providers.Singleton(RunContextCache, max_runs=settings.provided.state_max_runs)
+    run_context: providers.Singleton[RunContextCache] = providers.Singleton(
+        RunContextCache, max_runs=settings.provided.state_max_runs
+    )
     handler: providers.Provider[Any] = providers.Object(None)

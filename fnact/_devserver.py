@@ -67,11 +67,11 @@ class DevServer:
         startup_timeout: float = 30.0,
     ) -> None:
         self.ip = ip
-        self.port = port or _free_port(ip)
+        self.port: int = port or _free_port(ip)
         self.ui = ui
-        self.ui_port = (ui_port or _free_port(ip)) if ui else None
+        self.ui_port: int | None = (ui_port or _free_port(ip)) if ui else None
         self.namespace = namespace
-        self.http_port = _free_port(ip)
+        self.http_port: int = _free_port(ip)
         self._executable = Path(executable) if executable else None
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None

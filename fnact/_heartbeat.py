@@ -156,16 +156,16 @@ class Heartbeater:
         name: str = "activity",
         payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
     ) -> None:
-        self.interval = interval
-        self.payload_limit = payload_limit
-        self.auto_interval = auto_interval
-        self.stall_timeout = stall_timeout
-        self.name = name
+        self.interval: float = interval
+        self.payload_limit: int = payload_limit
+        self.auto_interval: float | None = auto_interval
+        self.stall_timeout: float | None = stall_timeout
+        self.name: str = name
         self.progress: float | None = None
         self.message: str | None = None
         self.checkpoint: Any = None
         self._checkpoint_size = 0
-        self.sent = 0
+        self.sent: int = 0
         self._sink = sink or _temporal_sink
         self._dirty = False
         self._last_sent = float("-inf")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, dataclass_transform
 
 import msgspec
 import temporalio.converter
@@ -23,7 +23,23 @@ from fnact._codec import masking_encoder
 __all__ = ["Fault", "error_from_failure", "failure_from_error", "retry_delay_of"]
 
 
-class Fault(msgspec.Struct, kw_only=True):
+if TYPE_CHECKING:
+
+    @dataclass_transform(field_specifiers=(msgspec.field,))
+    class _FaultMeta(msgspec.StructMeta):
+        """msgspec's StructMeta, as type checkers see Fault's metaclass.
+
+        Type checkers (PEP 681) treat a class that names a ``dataclass_transform``
+        metaclass itself as neither frozen nor unfrozen, so a direct subclass of
+        `Fault` may pass ``frozen=True`` or not, as msgspec allows. At run time
+        Fault's metaclass is StructMeta, the metaclass of every Struct.
+        """
+
+else:
+    _FaultMeta = msgspec.StructMeta
+
+
+class Fault(msgspec.Struct, kw_only=True, metaclass=_FaultMeta):
     """Base for an activity's expected errors: the ``E`` in ``Result[R, E]``.
 
     A fault is a value, not an exception. Its class name becomes the Temporal
@@ -39,6 +55,15 @@ class Fault(msgspec.Struct, kw_only=True):
     ...         return timedelta(seconds=self.retry_after_s)
     >>> RateLimited(retry_after_s=2.0).retry_delay()
     datetime.timedelta(seconds=2)
+
+    A fault can be ``frozen=True``: immutable, and hashable. msgspec passes that on to
+    subclasses, but mypy and pyright do not, so a subclass of a frozen fault says
+    ``frozen=True`` again:
+
+    >>> class Gone(Fault, frozen=True):
+    ...     key: str
+    >>> Gone(key="a") == Gone(key="a") and hash(Gone(key="a")) == hash(Gone(key="a"))
+    True
     """
 
     non_retryable: ClassVar[bool] = True

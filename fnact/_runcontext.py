@@ -108,7 +108,8 @@ async def read_run(
         ),
         maximum_page_size=1,
     )
-    for attempt in range(1, attempts + 1):
+    response = None
+    for attempt in range(1, max(attempts, 1) + 1):
         try:
             response = await client.workflow_service.get_workflow_execution_history(request)
             break
@@ -125,6 +126,7 @@ async def read_run(
                 ) from err
             _log.warning("reading run %s failed (%s); trying again", key, err.status.name)
             await asyncio.sleep(_BACKOFF * 2 ** (attempt - 1))
+    assert response is not None  # every failed try raised
     events = response.history.events
     if not events or events[0].event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         raise StateError(f"run {key} has no WorkflowExecutionStarted event", non_retryable=True)

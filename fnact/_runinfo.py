@@ -59,9 +59,9 @@ class Attempt:
         args: Payload | None = None,
         cache: RunContextCache | None = None,
     ) -> None:
-        self.start = start
-        self.args = args
-        self.cache = cache
+        self.start: Payload | None = start
+        self.args: Payload | None = args
+        self.cache: RunContextCache | None = cache
         self.error: StateError | None = None
         """Why the run's start time could not be read, raised when it is asked for."""
 

@@ -66,7 +66,7 @@ class Container(fnact.Container):
 def build_container(output_root: Path) -> Container:
     """Build the container with every run's outputs under ``output_root``."""
     container = Container()
-    container.settings.override(providers.Object(fnact.Settings(output_root=output_root)))
+    container.settings.override(providers.Object(fnact.Settings(output_root=output_root)))  # pyright: ignore[reportUnknownMemberType]
     return container
 
 

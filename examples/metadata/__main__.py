@@ -60,7 +60,7 @@ def create_database(path: Path) -> Path:
 def build_container(output_root: Path) -> Container:
     """Build the example's container with its output root."""
     container = Container()
-    container.settings.override(providers.Object(fnact.Settings(output_root=output_root)))
+    container.settings.override(providers.Object(fnact.Settings(output_root=output_root)))  # pyright: ignore[reportUnknownMemberType]
     return container
 
 

@@ -69,7 +69,7 @@ async def write_metadata(
     indent: int = Provide[Container.json_indent],
 ) -> Result[WriteReport, fnact.Fault]:
     """Write one JSON file per table, plus an index, under the run's output path."""
-    files = []
+    files: list[str] = []
     for table in args.tables:
         body = msgspec.json.format(msgspec.json.encode(table), indent=indent)
         files.append(ctx.write_output(f"tables/{table.table}.json", body).name)

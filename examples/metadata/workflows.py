@@ -45,7 +45,7 @@ class ExtractMetadata:
         listed = await fnact.workflow.execute_activity(list_tables, ListTables())
         tables = unwrap_or_fail(listed, "cannot list tables")
         # --8<-- [end:call]
-        described = []
+        described: list[TableMetadata] = []
         for table in tables:
             columns = await fnact.workflow.execute_activity(describe_columns, DescribeTable(table))
             described.append(

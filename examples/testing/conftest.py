@@ -22,7 +22,7 @@ def fnact_container(tmp_path: Path) -> Container:
     """Return the app's container, writing the run's files under a temporary folder."""
     container = Container()
     settings = fnact.Settings(output_root=tmp_path / "output")
-    container.settings.override(providers.Object(settings))
+    container.settings.override(providers.Object(settings))  # pyright: ignore[reportUnknownMemberType]
     return container
 
 

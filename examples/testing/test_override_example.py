@@ -88,7 +88,7 @@ async def test_overrides_end_with_the_harness(fnact_container: Container, tmp_pa
 async def test_override_in_plain_code(tmp_path: Path) -> None:
     """Outside pytest's fixtures, override a provider for one block with a with statement."""
     container = build_container(tmp_path / "output")
-    with container.json_indent.override(providers.Object(0)):
+    with container.json_indent.override(providers.Object(0)):  # pyright: ignore[reportUnknownMemberType]
         result = await run_activity(write_metadata, WriteMetadata(tables=[]), container=container)
     folder = Path(assert_success(result).folder)
     assert (folder / "index.json").read_bytes() == b'{"tables": []}'
@@ -102,7 +102,7 @@ async def test_override_in_plain_code(tmp_path: Path) -> None:
 async def test_two_containers_side_by_side(tmp_path: Path) -> None:
     """Each harness resolves an activity's dependencies from its own container."""
     compact, default = Container(), Container()
-    compact.json_indent.override(providers.Object(0))
+    compact.json_indent.override(providers.Object(0))  # pyright: ignore[reportUnknownMemberType]
     with (
         ActivityHarness(compact, output_root=tmp_path / "a") as a,
         ActivityHarness(default, output_root=tmp_path / "b") as b,

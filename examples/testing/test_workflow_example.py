@@ -78,7 +78,7 @@ async def test_a_worker_uses_the_containers_overrides(
     shop: ExtractArgs,
 ) -> None:
     """Overrides made on fnact_container before the worker starts reach its activities."""
-    fnact_container.json_indent.override(providers.Object(0))
+    fnact_container.json_indent.override(providers.Object(0))  # pyright: ignore[reportUnknownMemberType]
     queue = await fnact_worker(activities=ACTIVITIES, workflows=[ExtractMetadata])
     report = await temporal_client.execute_workflow(
         ExtractMetadata.run, shop, id=f"extract-{uuid.uuid4()}", task_queue=queue

@@ -31,6 +31,8 @@ class WelcomeTeam:
                     welcomed.append(welcome)
                 case Failure(UserNotFound(user_id=missing)):
                     unknown.append(missing)
+                case other:  # to a type checker, Result is not closed to these two classes
+                    raise AssertionError(f"not an outcome of welcome_user: {other!r}")
         return WelcomeReport(team=args.team, welcomed=welcomed, unknown=unknown)
 
 

@@ -164,7 +164,7 @@ class ActivityHarness:
         run_started: datetime = DEFAULT_RUN_START,
     ) -> None:
         self.container: Any = container
-        self.clock = clock or FakeClock()
+        self.clock: FakeClock = clock or FakeClock()
         self.workflow_args = workflow_args
         self.workflow_id = workflow_id
         self.run_id = run_id

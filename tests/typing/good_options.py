@@ -103,3 +103,15 @@ def spec() -> fnact.WorkerSpec:
 
 
 # --8<-- [end:spec]
+
+
+class OrderMissing(fnact.Fault, frozen=True):
+    """A frozen Fault, as natural next to frozen Structs: no type error in mypy or pyright."""
+
+    order_id: int
+
+
+class StillFrozen(OrderMissing, frozen=True):
+    """A subclass of a frozen Fault states frozen=True again (type checkers do not inherit it)."""
+
+    reason: str
