@@ -72,8 +72,19 @@ def pyright(*args: str) -> None:
     """
     basedpyright = str(BIN / "basedpyright")
     env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")])}
-    run([basedpyright, "--pythonpath", str(PYTHON), *args], env=env)
-    verify = [basedpyright, "--verifytypes", "fnact", "--ignoreexternal", "--outputjson"]
+    # The project file is named: basedpyright would otherwise take a config file it finds
+    # in a parent folder.
+    project = str(ROOT / "pyproject.toml")
+    run([basedpyright, "-p", project, "--pythonpath", str(PYTHON), *args], env=env)
+    verify = [
+        basedpyright,
+        "-p",
+        project,
+        "--verifytypes",
+        "fnact",
+        "--ignoreexternal",
+        "--outputjson",
+    ]
     done = subprocess.run(verify, cwd=ROOT, env=env, capture_output=True, text=True)
     try:
         output = json.loads(done.stdout)
