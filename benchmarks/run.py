@@ -2,11 +2,12 @@
 
 Run from the project root::
 
-    .venv/bin/python benchmarks/run.py [--strict]
+    .venv/bin/python benchmarks/run.py [--strict] [--only NAME[,NAME]]
 
 Context lines (raw medians) come first, then one ``target <name>: ...`` line per
 target ending in ``ok`` or ``MISS``. The script exits 0 unless ``--strict`` is
-given and a target is missed.
+given and a target is missed. ``--only added-cost`` runs only the per-call
+measurement (about 15 s), for quick iterations on fnact's hot path.
 """
 
 import argparse
@@ -20,11 +21,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import pydantic
@@ -36,11 +37,13 @@ import temporalio.worker
 import temporalio.workflow
 from dependency_injector import providers
 from returns.result import Result, Success
+from temporalio.api.common.v1 import Header, Payload, Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker._activity import _ActivityInboundImpl, _ActivityOutboundImpl
 
 _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
@@ -49,16 +52,32 @@ if str(_ROOT) not in sys.path:
 import fnact  # noqa: E402
 import fnact.workflow  # noqa: E402
 from fnact._adapter import build_adapter  # noqa: E402
+from fnact._interceptor import RunHeadersInterceptor  # noqa: E402
 from fnact._runcontext import read_run  # noqa: E402
+from fnact._runinfo import START_HEADER  # noqa: E402
 
 REPEATS = 7
 """Timed repeats per measurement; every figure is the median of these."""
-ACTIVITY_CALLS = 5_000
-"""Activity calls per repeat in the added-cost measurement."""
+CALL_ROUNDS = 41
+"""Timed rounds of the added-cost measurement; each runs every side once, in rotated order."""
+CALL_WARM_UP_ROUNDS = 2
+"""Untimed rounds of the added-cost measurement before the timed ones."""
+CALL_STRETCHES = 10
+"""Stretches per round of the added-cost measurement; each runs every side, in rotated order."""
+CALLS_PER_STRETCH = 100
+"""Activity calls per side and stretch in the added-cost measurement."""
+FASTEST_ROUNDS = 3
+"""The added-cost rounds whose speed every round is scaled to (see `scale_to_fastest_rounds`)."""
 RECORDS = 10_000
 """Records in the list payload of the converter measurements."""
-SINGLE_CALLS = {"msgspec": 20_000, "default": 2_000}
-"""Round trips per repeat of the single 10-field value, by converter."""
+CONVERTER_ROUNDS = 9
+"""Timed rounds of the converter comparison, after one warm-up round."""
+CONVERTER_STRETCHES = 4
+"""Stretches per round of the converter comparison; each runs every case, in rotated order."""
+CONVERTER_CALLS = {"msgspec": 2}
+"""Round trips of the 10,000-record list per stretch, by converter, when more than one."""
+SINGLE_CALLS = {"msgspec": 2_000, "default": 400}
+"""Round trips per stretch of the single 10-field value, by converter."""
 STATE_READS = 100_000
 """Reads per repeat in the state-access measurement."""
 HEARTBEAT_CALLS = 20_000
@@ -68,7 +87,8 @@ HEARTBEAT_CHUNKS = 10
 HEARTBEAT_REPEATS = 5
 """Interleaved repeats of the heartbeat-call measurement, each one raw and one fnact activity."""
 
-ADDED_COST_GOAL_US = 5.0
+ADDED_COST_GOAL_US = 3.0
+ADDED_COST_VS_BARE_GOAL_US = 5.0
 DEFAULT_RATIO_GOAL = 25.0
 PYDANTIC_RATIO_GOAL = 3.0
 STATE_ACCESS_GOAL_US = 1.0
@@ -79,29 +99,87 @@ MSGSPEC = fnact.data_converter.payload_converter
 DEFAULT = temporalio.converter.DataConverter.default.payload_converter
 PYDANTIC = pydantic_data_converter.payload_converter
 
+T = TypeVar("T")
+
 TIMES = "\N{MULTIPLICATION SIGN}"
 """The unit of ratios in the report."""
 
 
-# --- activity under test -------------------------------------------------------------------------
+# --- activities under test -----------------------------------------------------------------------
 
 
 class Args(msgspec.Struct, frozen=True):
-    """The activity input: one number to double."""
+    """The workflow input of the state-access measurement's run state: one number."""
 
     value: int
 
 
+class Order(msgspec.Struct, frozen=True):
+    """The per-call measurement's activity input: 4 fields."""
+
+    order_id: int
+    customer: str
+    quantity: int
+    unit_price: float
+
+
+class Quote(msgspec.Struct, frozen=True):
+    """The per-call measurement's activity result: 3 fields."""
+
+    order_id: int
+    total: float
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderClass:
+    """`Order` as a dataclass, for Temporal's default converter."""
+
+    order_id: int
+    customer: str
+    quantity: int
+    unit_price: float
+
+
+@dataclasses.dataclass(frozen=True)
+class QuoteClass:
+    """`Quote` as a dataclass, for Temporal's default converter."""
+
+    order_id: int
+    total: float
+    label: str
+
+
+class OutOfStock(fnact.Fault):
+    """The fnact activity's expected error; the measured calls never return it."""
+
+    order_id: int
+
+
 @fnact.activity
-async def double_fnact(ctx: fnact.ActivityContext, args: Args) -> Result[int, fnact.Fault]:
-    """Double ``args.value`` as an fnact activity."""
-    return Success(args.value * 2)
+async def quote_fnact(ctx: fnact.ActivityContext, order: Order) -> Result[Quote, OutOfStock]:
+    """Price ``order``, as a default fnact activity (no dependencies, no run state)."""
+    return Success(
+        Quote(
+            order.order_id, order.quantity * order.unit_price, f"{order.customer}/{order.order_id}"
+        )
+    )
 
 
 @temporalio.activity.defn
-async def double_raw(args: Args) -> int:
-    """Double ``args.value`` as a plain Temporal activity."""
-    return args.value * 2
+async def quote_raw(order: Order) -> Quote:
+    """Price ``order``, as a plain Temporal activity."""
+    return Quote(
+        order.order_id, order.quantity * order.unit_price, f"{order.customer}/{order.order_id}"
+    )
+
+
+@temporalio.activity.defn
+async def quote_default(order: OrderClass) -> QuoteClass:
+    """Price ``order``, as a plain Temporal activity with dataclasses."""
+    return QuoteClass(
+        order.order_id, order.quantity * order.unit_price, f"{order.customer}/{order.order_id}"
+    )
 
 
 class BenchContainer(fnact.Container):
@@ -232,6 +310,39 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Collect garbage and move every object alive now out of the collector's reach.
+
+    ``gc.freeze()`` puts them in the permanent generation, so the collections
+    `no_gc` starts each timed stretch with only walk what the benchmark itself
+    allocated since: they are quick, and every stretch starts from the same state.
+
+    Yields:
+        Nothing; on exit the frozen objects go back to the collector.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def rotated(sides: list[T], turn: int) -> list[T]:
+    """Return ``sides`` rotated by ``turn``, so no side always runs first or last in a round.
+
+    Args:
+        sides: the sides of a comparison.
+        turn: the round's index.
+
+    Returns:
+        The sides, starting with the one at ``turn`` modulo their number.
+    """
+    shift = turn % len(sides)
+    return sides[shift:] + sides[:shift]
+
+
 def median_ns(fn: Callable[[], object], calls: int, repeats: int = REPEATS) -> float:
     """Time ``calls`` calls of ``fn`` ``repeats`` times; return the median ns per call.
 
@@ -284,74 +395,249 @@ class Target:
 # --- 1. added cost per activity call -------------------------------------------------------------
 
 
-async def bench_added_cost() -> Target:
-    """Compare an fnact activity run through its adapter with a raw Temporal activity.
+async def execute_as_worker(
+    fn: Callable[..., Awaitable[Any]],
+    args: Sequence[Any],
+    headers: Mapping[str, Payload],
+    interceptors: Sequence[temporalio.worker.Interceptor],
+    info: temporalio.activity.Info,
+) -> Any:
+    """Run ``fn`` on decoded ``args`` as temporalio's worker does, through its interceptors.
 
-    Both run under `temporalio.testing.ActivityEnvironment` and do the work a worker
-    does around an activity: decode the input payload, run, encode the result into
-    a payload. The raw activity's input is decoded and its result encoded with the
-    same msgspec converter; fnact's adapter decodes its own input and returns the
-    result already encoded (a `RawValue` the converter passes through). The target is
-    the difference. Context lines also give the bare raw activity, which neither
-    decodes nor encodes, and fnact's cost against it.
+    The end of ``temporalio.worker._activity._ActivityWorker._execute_activity``: build
+    the `ExecuteActivityInput`, chain the worker's interceptors in front of Temporal's
+    own last link (``_ActivityInboundImpl``, which awaits ``fn(*args)``), initialize
+    the chain with Temporal's outbound link and execute it. Called under
+    `temporalio.testing.ActivityEnvironment.run`, which stands for the rest of what
+    the worker does per call: set the activity context and run the call in its own task.
+
+    Args:
+        fn: the registered activity function.
+        args: its decoded arguments.
+        headers: the activity task's headers.
+        interceptors: the worker's interceptors, outermost first.
+        info: the activity's info.
 
     Returns:
-        The ``added-cost`` target, in µs per call.
+        What ``fn`` returned.
     """
-    adapter = build_adapter(double_fnact.definition, BenchContainer())
+    input = temporalio.worker.ExecuteActivityInput(fn=fn, args=args, executor=None, headers=headers)
+    # Temporal's last link: for an async activity it uses neither the worker nor the
+    # running activity it is built with, which are the worker's own bookkeeping.
+    last = _ActivityInboundImpl(None, None)  # type: ignore[arg-type]
+    impl: temporalio.worker.ActivityInboundInterceptor = last
+    for interceptor in reversed(list(interceptors)):
+        impl = interceptor.intercept_activity(impl)
+    impl.init(_ActivityOutboundImpl(None, info))  # type: ignore[arg-type]
+    return await impl.execute_activity(input)
+
+
+def arg_types(fn: Callable[..., Any], payloads: Sequence[Payload]) -> list[type] | None:
+    """Return the type hints temporalio's worker decodes ``fn``'s input payloads with.
+
+    Args:
+        fn: the registered activity function.
+        payloads: its input payloads.
+
+    Returns:
+        The definition's argument types, or ``None`` when their number does not match.
+    """
+    types = temporalio.activity._Definition.must_from_callable(fn).arg_types
+    return types if types is not None and len(types) == len(payloads) else None
+
+
+def scale_to_fastest_rounds(
+    samples: dict[str, list[float]],
+) -> tuple[dict[str, list[float]], float]:
+    """Scale every round's figures to the speed of the run's `FASTEST_ROUNDS` fastest rounds.
+
+    A round's factor is its total (the sum of its sides' figures) over the mean total
+    of the fastest rounds; each figure of the round is divided by it. On a shared
+    machine the host slows every side of a round alike, for seconds at a time, and
+    thread CPU time counts that slowdown: scaled, the rounds measure the same thing.
+
+    Args:
+        samples: per side, one figure per round, rounds in the same order for every side.
+
+    Returns:
+        The scaled figures, and the largest factor (how much slower the slowest round ran).
+    """
+    totals = [sum(figures) for figures in zip(*samples.values(), strict=True)]
+    reference = statistics.fmean(sorted(totals)[:FASTEST_ROUNDS])
+    factors = [total / reference for total in totals]
+    scaled = {
+        label: [figure / factor for figure, factor in zip(figures, factors, strict=True)]
+        for label, figures in samples.items()
+    }
+    return scaled, max(factors)
+
+
+async def bench_added_cost() -> list[Target]:
+    """Time one activity call as a worker pays it: fnact against plain Temporal activities.
+
+    Each side but the bare one does per call what temporalio's worker does: decode the
+    input payloads with its data converter (``DataConverter.decode`` with the
+    activity's argument types), run the activity through the worker's interceptors
+    (`execute_as_worker`, under `ActivityEnvironment.run`) and encode the result
+    (``DataConverter.encode``). The sides, each pricing a 4-field `Order` into a
+    3-field `Quote`:
+
+    - ``bare``: the plain activity awaited under ``ActivityEnvironment.run`` on an
+      already decoded input, its result not encoded;
+    - ``adapter``: fnact's adapter alone, the same way (it decodes its own input and
+      returns its result encoded, but no worker decode, encode or interceptor);
+    - ``raw msgspec``: the plain activity through fnact's msgspec data converter;
+    - ``raw default``: the plain activity with dataclasses through Temporal's default
+      data converter;
+    - ``fnact``: fnact's worker path: the adapter a worker builds (one `RawValue`
+      parameter, so the converter hands it the payload undecoded; its `RawValue` result
+      passes through the encode) behind fnact's `RunHeadersInterceptor`, with the
+      run-start header an fnact workflow sets.
+
+    Thread CPU time, which other processes' share of the CPU does not inflate, is taken
+    around every stretch of `CALLS_PER_STRETCH` calls of one side, in one running event
+    loop. A round is `CALL_STRETCHES` stretches of every side, in rotated order, with
+    the garbage collector off (over a frozen heap, see `frozen_heap`), so a round's
+    sides share its noise; its figure per side is CPU time per call. Each round is
+    then scaled to the speed of the run's fastest rounds (`scale_to_fastest_rounds`);
+    the figures are medians over `CALL_ROUNDS` rounds, the targets the medians of the
+    per-round differences. The unscaled medians are printed too.
+
+    Returns:
+        The ``added-cost`` (over ``raw msgspec``) and ``added-cost-vs-bare`` targets, in µs.
+    """
+    fast, slow = fnact.data_converter, temporalio.converter.DataConverter.default
+    container = BenchContainer()
+    adapter = build_adapter(quote_fnact.definition, container)
+    interceptors = [RunHeadersInterceptor(cache=container.run_context())]
     env = temporalio.testing.ActivityEnvironment()
-    env.payload_converter = MSGSPEC
-    args = Args(21)
-    payload = MSGSPEC.to_payload(args)
-    raw_value = RawValue(payload)
+    env.payload_converter = fast.payload_converter
+    default_env = temporalio.testing.ActivityEnvironment()
+    info = env.info
+    order = Order(7, "ada", 3, 2.5)
+    order_class = OrderClass(7, "ada", 3, 2.5)
+    # What the worker receives: the task's input payloads and header fields (protobuf
+    # containers); an fnact workflow puts its run's start time in the headers.
+    fast_input = Payloads(payloads=fast.payload_converter.to_payloads([order])).payloads
+    slow_input = Payloads(payloads=slow.payload_converter.to_payloads([order_class])).payloads
+    start = fast.payload_converter.to_payload(datetime(2026, 1, 1, tzinfo=UTC))
+    fnact_headers = Header(fields={START_HEADER: start}).fields
+    no_headers = Header().fields
+    raw_value = RawValue(fast_input[0])
+    fnact_types = arg_types(adapter, fast_input)
+    raw_types = arg_types(quote_raw, fast_input)
+    default_types = arg_types(quote_default, slow_input)
+    if fnact_types != [RawValue]:
+        raise AssertionError(f"the adapter's input would be decoded as {fnact_types}")
 
-    async def run_raw(calls: int) -> None:
+    async def bare(calls: int) -> None:
         for _ in range(calls):
-            await env.run(double_raw, args)
+            await env.run(quote_raw, order)
 
-    async def run_raw_decoding(calls: int) -> None:
+    async def adapter_alone(calls: int) -> None:
         for _ in range(calls):
-            result = await env.run(double_raw, MSGSPEC.from_payload(payload, Args))
-            MSGSPEC.to_payloads([result])
+            await env.run(adapter, raw_value)
 
-    async def run_fnact(calls: int) -> None:
+    async def raw_msgspec(calls: int) -> None:
         for _ in range(calls):
-            MSGSPEC.to_payloads([await env.run(adapter, raw_value)])
+            args = await fast.decode(fast_input, type_hints=raw_types)
+            result = await env.run(execute_as_worker, quote_raw, args, no_headers, (), info)
+            [_payload] = await fast.encode([result])
 
-    encoded = MSGSPEC.to_payloads([await env.run(adapter, raw_value)])
-    if MSGSPEC.from_payloads(encoded, [int]) != [42] or await env.run(double_raw, args) != 42:
+    async def raw_default(calls: int) -> None:
+        for _ in range(calls):
+            args = await slow.decode(slow_input, type_hints=default_types)
+            result = await default_env.run(
+                execute_as_worker, quote_default, args, no_headers, (), info
+            )
+            [_payload] = await slow.encode([result])
+
+    async def fnact_worker(calls: int) -> None:
+        for _ in range(calls):
+            args = await fast.decode(fast_input, type_hints=fnact_types)
+            result = await env.run(
+                execute_as_worker, adapter, args, fnact_headers, interceptors, info
+            )
+            [_payload] = await fast.encode([result])
+
+    expected = await quote_raw(order)
+    args = await fast.decode(fast_input, type_hints=fnact_types)
+    result = await env.run(execute_as_worker, adapter, args, fnact_headers, interceptors, info)
+    [payload] = await fast.encode([result])
+    [default_payload] = await slow.encode(
+        [await default_env.run(execute_as_worker, quote_default, [order_class], {}, (), info)]
+    )
+    fnact_quote = fast.payload_converter.from_payload(payload, Quote)
+    default_quote = slow.payload_converter.from_payload(default_payload, QuoteClass)
+    if fnact_quote != expected or dataclasses.asdict(default_quote) != msgspec.structs.asdict(
+        expected
+    ):
         raise AssertionError("the benchmark activities do not compute the same result")
 
-    runners = {"raw": run_raw, "raw+decode": run_raw_decoding, "fnact": run_fnact}
-    for runner in runners.values():
-        await runner(ACTIVITY_CALLS // 2)  # warm-up
-    samples: dict[str, list[float]] = {label: [] for label in runners}
-    labels = list(runners)
-    for repeat in range(REPEATS):
-        # Rotate the order so no variant always runs first (or last) in a repeat.
-        for label in labels[repeat % 3 :] + labels[: repeat % 3]:
+    sides = {
+        "bare": bare,
+        "adapter": adapter_alone,
+        "raw msgspec": raw_msgspec,
+        "raw default": raw_default,
+        "fnact": fnact_worker,
+    }
+    samples: dict[str, list[float]] = {label: [] for label in sides}
+    labels = list(sides)
+    with frozen_heap():
+        for turn in range(-CALL_WARM_UP_ROUNDS, CALL_ROUNDS):
+            spent = dict.fromkeys(labels, 0)
             with no_gc():
-                start = time.perf_counter_ns()
-                await runners[label](ACTIVITY_CALLS)
-                elapsed = time.perf_counter_ns() - start
-            samples[label].append(elapsed / ACTIVITY_CALLS / 1000)
-    medians = {label: statistics.median(values) for label, values in samples.items()}
+                for stretch in range(CALL_STRETCHES):
+                    # Short stretches, every side in each: a round's sides share its noise.
+                    for label in rotated(labels, turn + stretch):
+                        began = time.thread_time_ns()
+                        await sides[label](CALLS_PER_STRETCH)
+                        spent[label] += time.thread_time_ns() - began
+            if turn >= 0:
+                for label in labels:
+                    samples[label].append(spent[label] / CALL_STRETCHES / CALLS_PER_STRETCH / 1000)
+    scaled, slowest = scale_to_fastest_rounds(samples)
+    us = {label: statistics.median(values) for label, values in scaled.items()}
+    unscaled = {label: statistics.median(values) for label, values in samples.items()}
+
+    def over(baseline: str) -> float:
+        return statistics.median(
+            f - b for f, b in zip(scaled["fnact"], scaled[baseline], strict=True)
+        )
+
+    def sides_line(medians: dict[str, float]) -> str:
+        return (
+            f"bare {medians['bare']:.1f}, fnact adapter alone {medians['adapter']:.1f}, raw with "
+            f"the msgspec converter {medians['raw msgspec']:.1f}, raw with Temporal's default "
+            f"converter {medians['raw default']:.1f}, fnact worker path {medians['fnact']:.1f}"
+        )
+
     print(
-        f"added-cost: median µs/call over {REPEATS} x {ACTIVITY_CALLS} calls: "
-        f"bare raw {medians['raw']:.2f}, raw with decode+encode {medians['raw+decode']:.2f}, "
-        f"fnact with encode {medians['fnact']:.2f}"
+        f"added-cost: median µs/call (thread CPU time) over {CALL_ROUNDS} rounds of "
+        f"{CALL_STRETCHES} x {CALLS_PER_STRETCH} calls per side, order rotated, each round "
+        f"scaled to the speed of the {FASTEST_ROUNDS} fastest: {sides_line(us)}"
     )
     print(
-        f"added-cost: fnact vs the bare raw activity (no decode, no encode) "
-        f"{medians['fnact'] - medians['raw']:.2f} µs"
+        f"added-cost: unscaled medians (rounds ran up to {slowest:.2f}{TIMES} slower than the "
+        f"fastest): {sides_line(unscaled)}"
     )
-    return Target(
-        "added-cost",
-        medians["fnact"] - medians["raw+decode"],
-        ADDED_COST_GOAL_US,
-        "µs",
-        higher_is_better=False,
+    print(
+        f"added-cost: fnact worker path over raw with the msgspec converter "
+        f"{over('raw msgspec'):+.2f} µs, over bare {over('bare'):+.2f} µs, over its adapter "
+        f"alone {over('adapter'):+.2f} µs (worker decode, encode, interceptors); fnact / raw "
+        f"with the default converter {us['fnact'] / us['raw default']:.2f}{TIMES} "
+        f"(the default-converter call is {us['raw default'] / us['fnact']:.1f}{TIMES} slower)"
     )
+    return [
+        Target("added-cost", over("raw msgspec"), ADDED_COST_GOAL_US, "µs", higher_is_better=False),
+        Target(
+            "added-cost-vs-bare",
+            over("bare"),
+            ADDED_COST_VS_BARE_GOAL_US,
+            "µs",
+            higher_is_better=False,
+        ),
+    ]
 
 
 # --- 2 and 3. payload converters -----------------------------------------------------------------
@@ -372,73 +658,135 @@ def round_trip(converter: temporalio.converter.PayloadConverter, value: Any, hin
     return converter.from_payloads(payloads, None if hint is None else [hint])[0]
 
 
-def time_round_trip(
-    label: str,
-    converter: temporalio.converter.PayloadConverter,
-    value: Any,
-    hint: Any,
-    calls: int = 1,
-) -> float:
-    """Check a round trip gives ``value`` back, then time it and print the median.
+@dataclasses.dataclass(frozen=True, slots=True)
+class RoundTrip:
+    """One case of the converter comparison: a value, its converter and how often per round."""
 
-    Args:
-        label: how the context line names the case.
-        converter: the payload converter under test.
-        value: the value to encode.
-        hint: the type hint to decode with; ``None`` decodes untyped.
-        calls: round trips per timed repeat.
+    label: str
+    """How the context line names the case."""
+    converter: temporalio.converter.PayloadConverter
+    value: Any
+    hint: Any
+    """The type hint to decode with; ``None`` decodes untyped."""
+    calls: int
+    """Round trips per stretch, so every stretch is long enough to time."""
+    once_per_round: bool = False
+    """Run in one stretch per round rather than in every stretch (the slowest case)."""
 
-    Returns:
-        The median time of one round trip, in µs.
-    """
-    if round_trip(converter, value, hint) != value:
-        raise AssertionError(f"{label}: the round trip changed the value")
-    micros = median_ns(lambda: round_trip(converter, value, hint), calls) / 1000
-    print(f"converters: {label}: {micros:,.1f} µs per round trip")
-    return micros
+    def per_round(self) -> int:
+        """Return how many round trips the case makes per round."""
+        return self.calls if self.once_per_round else self.calls * CONVERTER_STRETCHES
+
+    def run(self) -> None:
+        """Make `calls` round trips."""
+        converter, value, hint = self.converter, self.value, self.hint
+        for _ in range(self.calls):
+            round_trip(converter, value, hint)
 
 
 def bench_converters() -> tuple[Target, Target]:
     """Time list and single-value round trips through msgspec, default and pydantic.
 
+    A round is `CONVERTER_STRETCHES` stretches, each running every case in rotated
+    order (the slow default-converter list in one stretch per round only); each case's
+    stretch is timed in thread CPU time with the garbage collector off over a frozen
+    heap (see `frozen_heap`). A case's figure per round is its CPU time per round
+    trip; the context lines give medians over `CONVERTER_ROUNDS` rounds, and a ratio is
+    the median of its per-round ratios, so both sides of a ratio share each round's speed.
+
     Returns:
         The ``converter-vs-default`` and ``converter-vs-pydantic`` targets, as ratios.
     """
     rows = [record_fields(index) for index in range(RECORDS)]
-    structs = [RecordStruct(**row) for row in rows]
-    classes = [RecordClass(**row) for row in rows]
-    models = [RecordModel(**row) for row in rows]
-    many = f"{RECORDS:,} records of 8 fields"
-
-    fast = time_round_trip(f"msgspec, {many}", MSGSPEC, structs, list[RecordStruct])
-    default = time_round_trip(f"default, dataclasses, {many}", DEFAULT, classes, list[RecordClass])
-    time_round_trip(f"default, plain dicts (untyped), {many}", DEFAULT, rows, None)
-    pydantic_ = time_round_trip(f"pydantic, BaseModel, {many}", PYDANTIC, models, list[RecordModel])
-
     wide = wide_fields()
-    single_fast = time_round_trip(
-        "msgspec, one 10-field Struct",
-        MSGSPEC,
-        WideStruct(**wide),
-        WideStruct,
-        calls=SINGLE_CALLS["msgspec"],
+    many = f"{RECORDS:,} records of 8 fields"
+    cases = [
+        RoundTrip(
+            f"msgspec, {many}",
+            MSGSPEC,
+            [RecordStruct(**row) for row in rows],
+            list[RecordStruct],
+            CONVERTER_CALLS["msgspec"],
+        ),
+        RoundTrip(
+            f"default, dataclasses, {many}",
+            DEFAULT,
+            [RecordClass(**row) for row in rows],
+            list[RecordClass],
+            1,
+            once_per_round=True,  # half a second or so: once per round is long enough
+        ),
+        RoundTrip(f"default, plain dicts (untyped), {many}", DEFAULT, rows, None, 1),
+        RoundTrip(
+            f"pydantic, BaseModel, {many}",
+            PYDANTIC,
+            [RecordModel(**row) for row in rows],
+            list[RecordModel],
+            1,
+        ),
+        RoundTrip(
+            "msgspec, one 10-field Struct",
+            MSGSPEC,
+            WideStruct(**wide),
+            WideStruct,
+            SINGLE_CALLS["msgspec"],
+        ),
+        RoundTrip(
+            "default, one 10-field dataclass",
+            DEFAULT,
+            WideClass(**wide),
+            WideClass,
+            SINGLE_CALLS["default"],
+        ),
+    ]
+    for case in cases:
+        if round_trip(case.converter, case.value, case.hint) != case.value:
+            raise AssertionError(f"{case.label}: the round trip changed the value")
+    samples: dict[str, list[float]] = {case.label: [] for case in cases}
+    each = [case for case in cases if not case.once_per_round]
+    once = [case for case in cases if case.once_per_round]
+    with frozen_heap():
+        for turn in range(-1, CONVERTER_ROUNDS):  # round -1 warms decoders and type adapters
+            spent = {case.label: 0 for case in cases}
+            for stretch in range(CONVERTER_STRETCHES):
+                order = rotated(each, turn + stretch)
+                if stretch == turn % CONVERTER_STRETCHES:
+                    position = turn % (len(order) + 1)
+                    order[position:position] = once
+                for case in order:
+                    with no_gc():
+                        began = time.thread_time_ns()
+                        case.run()
+                        spent[case.label] += time.thread_time_ns() - began
+            if turn >= 0:
+                for case in cases:
+                    samples[case.label].append(spent[case.label] / case.per_round() / 1000)
+
+    def ratio(slow: RoundTrip, fast: RoundTrip) -> float:
+        pairs = zip(samples[slow.label], samples[fast.label], strict=True)
+        return statistics.median(s / f for s, f in pairs)
+
+    fast, default, _, pydantic_, single_fast, single_default = cases
+    for case in cases:
+        print(
+            f"converters: {case.label}: {statistics.median(samples[case.label]):,.1f} µs per "
+            f"round trip (thread CPU time, median of {CONVERTER_ROUNDS} rounds)"
+        )
+    print(
+        f"converters: 10-field single value: msgspec "
+        f"{ratio(single_default, single_fast):.1f}{TIMES} faster"
     )
-    single_default = time_round_trip(
-        "default, one 10-field dataclass",
-        DEFAULT,
-        WideClass(**wide),
-        WideClass,
-        calls=SINGLE_CALLS["default"],
-    )
-    single_ratio = single_default / single_fast
-    print(f"converters: 10-field single value: msgspec {single_ratio:.1f}{TIMES} faster")
     return (
         Target(
-            "converter-vs-default", default / fast, DEFAULT_RATIO_GOAL, TIMES, higher_is_better=True
+            "converter-vs-default",
+            ratio(default, fast),
+            DEFAULT_RATIO_GOAL,
+            TIMES,
+            higher_is_better=True,
         ),
         Target(
             "converter-vs-pydantic",
-            pydantic_ / fast,
+            ratio(pydantic_, fast),
             PYDANTIC_RATIO_GOAL,
             TIMES,
             higher_is_better=True,
@@ -1394,19 +1742,84 @@ async def bench_run_context() -> list[Target]:
 # --- entry point ---------------------------------------------------------------------------------
 
 
-async def main() -> list[Target]:
-    """Run every benchmark once, print the context lines and return the targets.
+async def run_converters() -> list[Target]:
+    """Run the converter comparison, which is synchronous, as a benchmark of `main`."""
+    return list(bench_converters())
+
+
+async def run_state_access() -> list[Target]:
+    """Run the state-access measurement, which is synchronous, as a benchmark of `main`."""
+    return [bench_state_access()]
+
+
+async def run_state_memory() -> list[Target]:
+    """Run the state-memory measurement as a benchmark of `main`."""
+    return [await bench_state_memory()]
+
+
+async def run_heartbeat_call() -> list[Target]:
+    """Run the heartbeat-call measurement (it starts a dev server) as a benchmark of `main`."""
+    return [await bench_heartbeat_call()]
+
+
+BENCHMARKS: dict[str, Callable[[], Awaitable[list[Target]]]] = {
+    "added-cost": bench_added_cost,
+    "converters": run_converters,
+    "state-access": run_state_access,
+    "state-memory": run_state_memory,
+    "heartbeat-call": run_heartbeat_call,
+    "run-context": bench_run_context,  # starts a dev server
+}
+"""Every benchmark by the name ``--only`` takes, in report order."""
+ALIASES = {
+    "added-cost-vs-bare": "added-cost",
+    "converter-vs-default": "converters",
+    "converter-vs-pydantic": "converters",
+    "history-per-activity": "run-context",
+    "stateful-run": "run-context",
+    "history-read": "run-context",
+}
+"""Target (and context-line) names ``--only`` also takes, by the benchmark that reports them."""
+
+
+async def main(names: Sequence[str]) -> list[Target]:
+    """Run the named benchmarks once each, print their context lines and return the targets.
+
+    Args:
+        names: the benchmarks to run, keys of `BENCHMARKS`.
 
     Returns:
         The targets, in report order.
     """
-    added = await bench_added_cost()
-    vs_default, vs_pydantic = bench_converters()
-    state = bench_state_access()
-    memory = await bench_state_memory()
-    heartbeat = await bench_heartbeat_call()  # these last two each start a dev server
-    run_context = await bench_run_context()
-    return [added, vs_default, vs_pydantic, state, memory, heartbeat, *run_context]
+    targets: list[Target] = []
+    for name, benchmark in BENCHMARKS.items():
+        if name in names:
+            targets.extend(await benchmark())
+    return targets
+
+
+def benchmark_names(value: str) -> list[str]:
+    """Parse ``--only``'s comma-separated names into benchmark names.
+
+    Args:
+        value: the option's value: benchmark or target names, separated by commas.
+
+    Returns:
+        The benchmarks to run.
+
+    Raises:
+        argparse.ArgumentTypeError: a name is neither a benchmark's nor a target's.
+    """
+    names: list[str] = []
+    for name in filter(None, (part.strip() for part in value.split(","))):
+        name = ALIASES.get(name, name)
+        if name not in BENCHMARKS:
+            known = ", ".join([*BENCHMARKS, *ALIASES])
+            raise argparse.ArgumentTypeError(f"unknown benchmark {name!r} (known: {known})")
+        names.append(name)
+    if not names:
+        raise argparse.ArgumentTypeError("no benchmark named")
+    return names
 
 
 def cli() -> int:
@@ -1417,9 +1830,16 @@ def cli() -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--strict", action="store_true", help="exit 1 when any target is missed")
+    parser.add_argument(
+        "--only",
+        type=benchmark_names,
+        default=list(BENCHMARKS),
+        metavar="NAME[,NAME]",
+        help=f"run only these benchmarks: {', '.join(BENCHMARKS)} (or a target's name)",
+    )
     options = parser.parse_args()
     started = time.perf_counter()
-    targets = asyncio.run(main())
+    targets = asyncio.run(main(options.only))
     print(f"(benchmarks took {time.perf_counter() - started:.1f} s)")
     for target in targets:
         print(target.line())
