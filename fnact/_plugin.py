@@ -138,15 +138,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             options["data_converter"] = with_fnact_converter(client.data_converter)
             config["client"] = temporalio.client.Client(**options)
         config["activities"] = self._adapt(config.get("activities") or ())
-        interceptors = list(config.get("interceptors") or ())
-        if not any(isinstance(i, RunHeadersInterceptor) for i in interceptors):
-            interceptors.insert(0, self._interceptor(client))
-        config["interceptors"] = interceptors
-        failure_types = list(config.get("workflow_failure_exception_types") or ())
-        if msgspec.ValidationError not in failure_types:
-            failure_types.append(msgspec.ValidationError)
-        config["workflow_failure_exception_types"] = failure_types
-        config["workflow_runner"] = _with_passthrough(config.get("workflow_runner"))
+        self._add_workflow_side(config, client)
         # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by these;
         # 1 s bounds cancellation latency and checkpoint loss. A value the app set stays.
         if config.get("max_heartbeat_throttle_interval", _SDK_MAX_THROTTLE) == _SDK_MAX_THROTTLE:
@@ -197,15 +189,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
     ) -> temporalio.worker.ReplayerConfig:
         """Replay with fnact's converter, interceptor, sandbox pass-through and failure types."""
         config["data_converter"] = with_fnact_converter(config.get("data_converter"))
-        interceptors = list(config.get("interceptors") or ())
-        if not any(isinstance(i, RunHeadersInterceptor) for i in interceptors):
-            interceptors.insert(0, self._interceptor(None))
-        config["interceptors"] = interceptors
-        failure_types = list(config.get("workflow_failure_exception_types") or ())
-        if msgspec.ValidationError not in failure_types:
-            failure_types.append(msgspec.ValidationError)
-        config["workflow_failure_exception_types"] = failure_types
-        config["workflow_runner"] = _with_passthrough(config.get("workflow_runner"))
+        self._add_workflow_side(config, None)
         return config
 
     @contextlib.asynccontextmanager
@@ -225,6 +209,18 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             yield results
 
     # --- helpers -----------------------------------------------------------------------------
+
+    def _add_workflow_side(self, config: Any, client: temporalio.client.Client | None) -> None:
+        """Add the run-headers interceptor, the failure type and the sandbox pass-through."""
+        interceptors = list(config.get("interceptors") or ())
+        if not any(isinstance(i, RunHeadersInterceptor) for i in interceptors):
+            interceptors.insert(0, self._interceptor(client))
+        config["interceptors"] = interceptors
+        failure_types = list(config.get("workflow_failure_exception_types") or ())
+        if msgspec.ValidationError not in failure_types:
+            failure_types.append(msgspec.ValidationError)
+        config["workflow_failure_exception_types"] = failure_types
+        config["workflow_runner"] = _with_passthrough(config.get("workflow_runner"))
 
     def _interceptor(self, client: temporalio.client.Client | None) -> RunHeadersInterceptor:
         limit = self._settings.inline_args_limit
