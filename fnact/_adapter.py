@@ -27,7 +27,8 @@ from fnact._codec import (
     NonFiniteFloatError,
     data_converter,
     decoder_for,
-    to_payload,
+    refers_to_external_storage,
+    to_sized_payload,
     validation_message,
 )
 from fnact._context import ActivityContext
@@ -37,9 +38,15 @@ from fnact._heartbeat import (
     run_with_heartbeats,
     send_interval,
 )
-from fnact._limits import payload_too_large, payloads_size
+from fnact._limits import payload_too_large
 from fnact._outcome import error_from_failure
-from fnact._runinfo import FNACT_ADAPTER, current_attempt, decode_start, run_key
+from fnact._runinfo import (
+    FNACT_ADAPTER,
+    current_attempt,
+    decode_start,
+    final_state_error,
+    run_key,
+)
 from fnact._state import RunKey, StateStore
 from fnact.exceptions import DependencyError, StateError
 
@@ -167,10 +174,23 @@ class _Steps:
     # --- 1. decode input
 
     def decode_input(self, raw: RawValue) -> Any:
-        """Decode the activity's argument strictly from the payload Temporal passed undecoded."""
+        """Decode the activity's argument strictly from the payload Temporal passed undecoded.
+
+        Raises:
+            ApplicationError: retryable, the input is kept in external storage and
+                this worker's data converter has none configured.
+        """
         payload = raw.payload
-        if payload.metadata.get("encoding") == _JSON:
+        metadata = payload.metadata
+        if len(metadata) == 1 and metadata.get("encoding") == _JSON:
             return self.decoder.decode(payload.data)
+        if refers_to_external_storage(payload):
+            # Temporal retrieves such inputs before the call when storage is configured.
+            raise ApplicationError(
+                f"activity {self.name!r}: the input is kept in Temporal's external storage, "
+                "and this worker's data converter has no external storage configured",
+                type="ExternalStorageNotConfigured",
+            )
         return self.converter.from_payload(payload, self.arg_type)
 
     def invalid_input(self, exc: msgspec.ValidationError | msgspec.DecodeError) -> ApplicationError:
@@ -226,8 +246,8 @@ class _Steps:
             manager = self.store().lease(key, self.build_state)
             lease = _Entered(manager, await manager.__aenter__())
         except StateError as exc:
-            if exc.non_retryable:  # deterministic: retrying cannot help
-                raise ApplicationError(str(exc), type="StateError", non_retryable=True) from exc
+            if exc.non_retryable:
+                raise final_state_error(exc) from exc
             raise
         return key, lease
 
@@ -283,13 +303,8 @@ class _Steps:
         state: Any = None,
     ) -> ActivityContext[Any, Any]:
         """Build the `ActivityContext` the function receives for this attempt."""
-        return ActivityContext(
-            info=info,
-            state=state,
-            output_root=settings.output_root,
-            logger=self.logger(),
-            heartbeat=heartbeater,
-            payload_limit=limit,
+        return ActivityContext._for_attempt(
+            info, state, settings.output_root, self.logger, heartbeater, limit
         )
 
     # --- 4. run
@@ -316,8 +331,12 @@ class _Steps:
         except BaseException as exc:
             ctx._flush()
             info = ctx.info
-            if _is_final_attempt(exc, info):
+            # A run fact the body asked for that no retry can provide fails it for good.
+            final = exc if isinstance(exc, StateError) and exc.non_retryable else None
+            if final is not None or _is_final_attempt(exc, info):
                 await self.release(info)
+            if final is not None:
+                raise final_state_error(final) from exc
             raise
         finally:
             ctx._finish()
@@ -348,14 +367,13 @@ class _Steps:
                     type="WorkerShutdown",
                 )
             try:
-                payload = to_payload(result.unwrap())
+                payload, size = to_sized_payload(result.unwrap())  # size as Temporal measures it
             except NonFiniteFloatError as exc:
                 error = ApplicationError(
                     f"activity {name!r} result: {exc}", type="UnencodableResult", non_retryable=True
                 )
                 error.__cause__ = None  # as `raise ... from None`: no NonFiniteFloatError context
                 return error
-            size = payloads_size(payload)  # what Temporal measures, metadata included
             if size <= limit:
                 return RawValue(payload)  # encoded once: Temporal passes it through
             return payload_too_large(f"activity {name!r} result", size, limit)

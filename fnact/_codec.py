@@ -26,12 +26,15 @@ import msgspec
 import msgspec.msgpack
 import msgspec.structs
 import temporalio.api.common.v1
+import temporalio.common
 import temporalio.converter
 
+from fnact._limits import json_payload_size, payloads_size
 from fnact._secret import MASK, Secret
 
 __all__ = [
     "CoexistingPayloadConverter",
+    "FnactDataConverter",
     "MsgspecJSONPayloadConverter",
     "NonFiniteFloatError",
     "MsgspecPayloadConverter",
@@ -41,8 +44,11 @@ __all__ = [
     "is_fnact_converter",
     "masking_encoder",
     "msgspec_handles",
+    "only_encoded",
+    "refers_to_external_storage",
     "non_finite_path",
     "to_payload",
+    "to_sized_payload",
     "validation_message",
     "with_fnact_converter",
 ]
@@ -152,17 +158,52 @@ def validation_message(error: msgspec.ValidationError) -> str:
     return message if " - at `$" in message else f"{message} - at `$`"
 
 
+_TEMPORAL_ENCODED = (bytes, google.protobuf.message.Message)
+"""Types Temporal's own converters encode (with ``None``): fnact keeps their encodings."""
+
+
 def to_payload(value: Any) -> temporalio.api.common.v1.Payload:
     """Encode ``value`` exactly as `data_converter` would, without its per-call overhead.
 
     ``None``, bytes and protobuf messages keep Temporal's encodings; the rest is
-    msgspec JSON built straight into a payload (~0.7 µs against ~4.5 µs).
+    msgspec JSON built straight into a payload.
+
+    Raises:
+        TypeError: ``value`` has a type msgspec cannot encode; the message names it.
+        NonFiniteFloatError: ``value`` holds NaN or infinity; the message names where.
     """
-    if value is None or isinstance(value, bytes | google.protobuf.message.Message):
-        return data_converter.payload_converter.to_payload(value)
+    if value is None or isinstance(value, _TEMPORAL_ENCODED):
+        return _temporal_payload(value)
+    return _json_payload(value)
+
+
+def to_sized_payload(value: Any) -> tuple[temporalio.api.common.v1.Payload, int]:
+    """Return `to_payload` of ``value`` and its size as Temporal measures it (`payloads_size`).
+
+    Raises:
+        TypeError: ``value`` has a type msgspec cannot encode; the message names it.
+        NonFiniteFloatError: ``value`` holds NaN or infinity; the message names where.
+    """
+    if value is None or isinstance(value, _TEMPORAL_ENCODED):
+        payload = _temporal_payload(value)
+        return payload, payloads_size(payload)
+    payload = _json_payload(value)
+    return payload, json_payload_size(payload)
+
+
+def _json_payload(value: Any) -> temporalio.api.common.v1.Payload:
     payload = temporalio.api.common.v1.Payload(data=encode(value))
     payload.metadata["encoding"] = _ENCODING
     return payload
+
+
+def _temporal_payload(value: Any) -> temporalio.api.common.v1.Payload:
+    # None, bytes or a protobuf message: the first of Temporal's converters that takes it.
+    for converter in _TEMPORAL_CONVERTERS:
+        payload = converter.to_payload(value)
+        if payload is not None:
+            return payload
+    raise TypeError(f"no converter for {type(value).__qualname__}")  # pragma: no cover
 
 
 class MsgspecJSONPayloadConverter(temporalio.converter.EncodingPayloadConverter):
@@ -199,21 +240,61 @@ class MsgspecJSONPayloadConverter(temporalio.converter.EncodingPayloadConverter)
             raise msgspec.ValidationError(validation_message(exc)) from None
 
 
+_TEMPORAL_CONVERTERS: tuple[temporalio.converter.EncodingPayloadConverter, ...] = (
+    temporalio.converter.BinaryNullPayloadConverter(),
+    temporalio.converter.BinaryPlainPayloadConverter(),
+    temporalio.converter.JSONProtoPayloadConverter(),
+    temporalio.converter.BinaryProtoPayloadConverter(),
+)
+
+
 class MsgspecPayloadConverter(temporalio.converter.CompositePayloadConverter):
     """Temporal's standard converters with msgspec taking the ``json/plain`` encoding.
 
     ``None``, ``bytes`` and protobuf messages keep Temporal's own encodings;
-    everything else is msgspec JSON.
+    everything else is msgspec JSON. It encodes and decodes what the composite
+    converter would, going straight to msgspec for ``json/plain`` instead of
+    asking each converter in turn.
     """
 
     def __init__(self) -> None:
-        super().__init__(
-            temporalio.converter.BinaryNullPayloadConverter(),
-            temporalio.converter.BinaryPlainPayloadConverter(),
-            temporalio.converter.JSONProtoPayloadConverter(),
-            temporalio.converter.BinaryProtoPayloadConverter(),
-            MsgspecJSONPayloadConverter(),
-        )
+        self._json = MsgspecJSONPayloadConverter()
+        super().__init__(*_TEMPORAL_CONVERTERS, self._json)
+
+    def to_payloads(self, values: Sequence[Any]) -> list[temporalio.api.common.v1.Payload]:
+        """Encode each value: a `RawValue` as its payload, the rest as `to_payload` does.
+
+        Raises:
+            TypeError: a value has a type msgspec cannot encode; the message names it.
+            NonFiniteFloatError: a value holds NaN or infinity; the message names where.
+        """
+        return [
+            value.payload if isinstance(value, temporalio.common.RawValue) else to_payload(value)
+            for value in values
+        ]
+
+    def from_payloads(
+        self,
+        payloads: Sequence[temporalio.api.common.v1.Payload],
+        type_hints: list[type] | None = None,
+    ) -> list[Any]:
+        """Decode each payload as its type hint, ``json/plain`` with msgspec directly.
+
+        Raises:
+            msgspec.ValidationError: a JSON payload does not match its type hint; the
+                message ends with the ``$`` path at fault.
+        """
+        if type_hints is None or len(type_hints) != len(payloads):
+            return super().from_payloads(payloads, type_hints)
+        values: list[Any] = []
+        for payload, hint in zip(payloads, type_hints, strict=True):
+            if hint is temporalio.common.RawValue:
+                values.append(temporalio.common.RawValue(payload))
+            elif payload.metadata.get("encoding") == _ENCODING:
+                values.append(self._json.from_payload(payload, hint))
+            else:
+                values.extend(super().from_payloads([payload], [hint]))
+        return values
 
 
 _PLAIN_TYPES: tuple[type, ...] = (
@@ -336,7 +417,7 @@ def with_fnact_converter(
         temporalio.converter.DefaultPayloadConverter
     ):
         base = temporalio.converter.DataConverter.default if converter is None else converter
-        return dataclasses.replace(base, payload_converter_class=MsgspecPayloadConverter)
+        return _fnact_data_converter(base, MsgspecPayloadConverter)
     if is_fnact_converter(converter):
         return converter
     fallback = converter.payload_converter_class
@@ -345,11 +426,87 @@ def with_fnact_converter(
         (CoexistingPayloadConverter,),
         {"fallback_class": fallback, "__module__": __name__},
     )
-    return dataclasses.replace(converter, payload_converter_class=coexisting)
+    return _fnact_data_converter(converter, coexisting)
 
 
-data_converter: temporalio.converter.DataConverter = dataclasses.replace(
-    temporalio.converter.DataConverter.default,
-    payload_converter_class=MsgspecPayloadConverter,
+class FnactDataConverter(temporalio.converter.DataConverter):
+    """Temporal's data converter, without its pass-through steps when they have nothing to do.
+
+    With no payload codec and no external storage, Temporal's codec and storage
+    steps only copy the list of payloads, three awaits each way. Then encoding is
+    the payload converter's ``to_payloads``, and decoding its ``from_payloads``
+    (payloads referring to external storage still take Temporal's path, which
+    reports them). `RawValue` s, which fnact's activities take and return, pass
+    straight through, as Temporal's converters pass them. Anything configured
+    keeps Temporal's steps in full.
+    """
+
+    async def encode(self, values: Sequence[Any]) -> list[temporalio.api.common.v1.Payload]:
+        """Encode ``values`` into payloads (see `temporalio.converter.DataConverter.encode`)."""
+        if self.payload_codec is None and self.external_storage is None:
+            if len(values) == 1 and type(values[0]) is temporalio.common.RawValue:
+                return [values[0].payload]
+            return self.payload_converter.to_payloads(values)
+        return await super().encode(values)
+
+    async def decode(
+        self,
+        payloads: Sequence[temporalio.api.common.v1.Payload],
+        type_hints: list[type] | None = None,
+    ) -> list[Any]:
+        """Decode ``payloads`` into values (see `temporalio.converter.DataConverter.decode`).
+
+        A `RawValue` is not checked here: fnact's adapter checks its payload's
+        encoding itself, and reports an external storage reference as Temporal does.
+        """
+        if self.payload_codec is None and self.external_storage is None:
+            if type_hints == _ONE_RAW_VALUE and len(payloads) == 1:
+                return [temporalio.common.RawValue(payloads[0])]
+            if all(only_encoded(payload) for payload in payloads):
+                return self.payload_converter.from_payloads(payloads, type_hints)
+        return await super().decode(payloads, type_hints)
+
+
+_ONE_RAW_VALUE = [temporalio.common.RawValue]
+
+
+def only_encoded(payload: temporalio.api.common.v1.Payload) -> bool:
+    """Whether ``payload``'s only metadata is its encoding, and not an external storage one."""
+    metadata = payload.metadata
+    return len(metadata) == 1 and metadata.get("encoding") not in _NOT_PLAIN
+
+
+_NOT_PLAIN = (None, b"json/external-storage-reference")
+
+
+def refers_to_external_storage(payload: temporalio.api.common.v1.Payload) -> bool:
+    """Whether ``payload`` only points at a value kept in Temporal's external storage."""
+    metadata = payload.metadata
+    encoding = metadata.get("encoding")
+    return (
+        encoding == b"json/external-storage-reference"
+        or (
+            encoding == b"json/protobuf"
+            and metadata.get("messageType") == b"temporal.api.sdk.v1.ExternalStorageReference"
+        )
+        or metadata.get("__temporal_external_storage_reference") == b"true"
+    )
+
+
+def _fnact_data_converter(
+    base: temporalio.converter.DataConverter,
+    payload_converter_class: type[temporalio.converter.PayloadConverter],
+) -> temporalio.converter.DataConverter:
+    # Temporal's own DataConverter becomes the fast subclass; a subclass of the
+    # user's keeps its class (and Temporal's steps).
+    if type(base) not in (temporalio.converter.DataConverter, FnactDataConverter):
+        return dataclasses.replace(base, payload_converter_class=payload_converter_class)
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.init}
+    fields["payload_converter_class"] = payload_converter_class
+    return FnactDataConverter(**fields)
+
+
+data_converter: temporalio.converter.DataConverter = _fnact_data_converter(
+    temporalio.converter.DataConverter.default, MsgspecPayloadConverter
 )
 """The data converter fnact's clients and workers use."""

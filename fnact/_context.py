@@ -103,7 +103,8 @@ class ActivityContext(Generic[H, W]):
         self._info = info
         self._state = state
         self._output_root = output_root  # converted when first used: Path() costs ~1 µs
-        self._logger_base = logger or _activity_logger
+        base = logger or _activity_logger
+        self._logger_base: Callable[[], logging.Logger] = lambda: base
         self._logger: BoundLogger | None = None
         self._heartbeater: Heartbeater | None = (
             Heartbeater(interval=0.0, sink=heartbeat) if callable(heartbeat) else heartbeat
@@ -112,6 +113,33 @@ class ActivityContext(Generic[H, W]):
         self._run_started = run_started
         self._payload_limit = payload_limit
         self._output_path: Path | None = None
+
+    @classmethod
+    def _for_attempt(
+        cls,
+        info: temporalio.activity.Info | None,
+        state: RunState[H, W] | None,
+        output_root: str | Path,
+        logger: Callable[[], logging.Logger],
+        heartbeater: Heartbeater | None,
+        payload_limit: int,
+    ) -> ActivityContext[H, W]:
+        """Build the context fnact's adapter passes to an attempt, skipping `__init__`'s checks.
+
+        ``logger`` is the container's provider, called when the activity first logs.
+        """
+        ctx = cls.__new__(cls)
+        ctx._info = info
+        ctx._state = state
+        ctx._output_root = output_root
+        ctx._logger_base = logger
+        ctx._logger = None
+        ctx._heartbeater = heartbeater
+        ctx._cancelled = None
+        ctx._run_started = None
+        ctx._payload_limit = payload_limit
+        ctx._output_path = None
+        return ctx
 
     @property
     def info(self) -> temporalio.activity.Info:
@@ -141,7 +169,7 @@ class ActivityContext(Generic[H, W]):
         if self._logger is None:
             info = self.info
             self._logger = BoundLogger(
-                self._logger_base,
+                self._logger_base(),
                 {
                     "workflow_id": info.workflow_id,
                     "run_id": info.workflow_run_id,

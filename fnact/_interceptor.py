@@ -12,7 +12,7 @@ the worker that ran it releases the run's state at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ import temporalio.api.common.v1
 import temporalio.exceptions
 import temporalio.worker
 import temporalio.workflow
-from temporalio.exceptions import ApplicationError
 
 from fnact._runcontext import RunContextCache
 from fnact._runinfo import (
@@ -30,7 +29,7 @@ from fnact._runinfo import (
     FNACT_ADAPTER,
     START_HEADER,
     current_attempt,
-    reset_attempt,
+    final_state_error,
     set_attempt,
 )
 from fnact.exceptions import StateError
@@ -109,26 +108,32 @@ class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
     def __init__(
         self, next: temporalio.worker.ActivityInboundInterceptor, cache: RunContextCache | None
     ) -> None:
-        super().__init__(next)
+        self.next = next  # all the base class's __init__ does
         self._cache = cache
 
-    async def execute_activity(self, input: temporalio.worker.ExecuteActivityInput) -> Any:
-        token = set_attempt(input.headers, self._cache)
+    def execute_activity(
+        self, input: temporalio.worker.ExecuteActivityInput
+    ) -> Coroutine[Any, Any, Any]:
+        # The attempt's record is set in the attempt's own task (temporalio's worker
+        # runs each activity task in a task of its own), so it needs no reset; its
+        # headers are read only when asked for.
+        set_attempt(input.headers, self._cache)
+        if getattr(input.fn, FNACT_ADAPTER, False):
+            # fnact's adapter learns what it needs, and maps its errors, itself.
+            return self.next.execute_activity(input)
+        return self._execute_plain(input)
+
+    async def _execute_plain(self, input: temporalio.worker.ExecuteActivityInput) -> Any:
+        cache = self._cache
         try:
-            if (
-                self._cache is not None
-                and START_HEADER not in input.headers
-                and not getattr(input.fn, FNACT_ADAPTER, False)
-            ):
+            if cache is not None and START_HEADER not in input.headers:
                 # A plain activity may call fnact.build_output_path(), which cannot wait.
-                await self._cache.prefetch_start(current_attempt(), temporalio.activity.info())
-            return await super().execute_activity(input)
+                await cache.prefetch_start(current_attempt(), temporalio.activity.info())
+            return await self.next.execute_activity(input)
         except StateError as exc:
-            if exc.non_retryable:  # deterministic: retrying cannot help
-                raise ApplicationError(str(exc), type="StateError", non_retryable=True) from exc
+            if exc.non_retryable:
+                raise final_state_error(exc) from exc
             raise
-        finally:
-            reset_attempt(token)
 
 
 class _WorkflowOutbound(temporalio.worker.WorkflowOutboundInterceptor):

@@ -14,12 +14,13 @@ from __future__ import annotations
 import temporalio.api.common.v1
 from temporalio.exceptions import ApplicationError
 
-__all__ = ["DEFAULT_PAYLOAD_LIMIT", "payload_too_large", "payloads_size"]
+__all__ = ["DEFAULT_PAYLOAD_LIMIT", "json_payload_size", "payload_too_large", "payloads_size"]
 
 DEFAULT_PAYLOAD_LIMIT = 2 * 1024 * 1024
 """Temporal's default blob size limit, in bytes."""
 
 Payload = temporalio.api.common.v1.Payload
+_JSON_METADATA_SIZE = Payload(metadata={"encoding": b"json/plain"}).ByteSize()
 
 
 def _varint_size(value: int) -> int:
@@ -59,3 +60,17 @@ def payload_too_large(
         type="PayloadTooLarge",
         non_retryable=True,
     )
+
+
+def json_payload_size(payload: Payload) -> int:
+    """Return `payloads_size` of a payload whose only metadata is ``encoding: json/plain``.
+
+    The size follows from the data's length, without asking protobuf to measure.
+
+    >>> p = Payload(metadata={"encoding": b"json/plain"}, data=b"[" + b"1," * 200 + b"1]")
+    >>> json_payload_size(p) == payloads_size(p)
+    True
+    """
+    length = len(payload.data)
+    size = _JSON_METADATA_SIZE + 1 + _varint_size(length) + length
+    return 1 + _varint_size(size) + size

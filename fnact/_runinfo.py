@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import temporalio.activity
 import temporalio.api.common.v1
+from temporalio.exceptions import ApplicationError
 
 from fnact._codec import decoder_for
 from fnact._state import RunKey
@@ -28,6 +29,7 @@ __all__ = [
     "FNACT_ADAPTER",
     "START_HEADER",
     "Attempt",
+    "final_state_error",
     "current_attempt",
     "decode_start",
     "get_workflow_id",
@@ -48,22 +50,45 @@ FNACT_ADAPTER = "__fnact_adapter__"
 Payload = temporalio.api.common.v1.Payload
 
 
-class Attempt:
-    """Run facts known to one activity attempt: its headers and the worker's cache."""
+_UNREAD: Any = object()
+"""An `Attempt` header not read yet."""
 
-    __slots__ = ("args", "cache", "error", "start")
+
+class Attempt:
+    """Run facts known to one activity attempt: its headers and the worker's cache.
+
+    The headers are read when first asked for: most attempts never need the input.
+    """
+
+    __slots__ = ("_args", "_headers", "_start", "cache", "error")
 
     def __init__(
-        self,
-        start: Payload | None = None,
-        args: Payload | None = None,
-        cache: RunContextCache | None = None,
+        self, headers: Mapping[str, Payload] | None = None, cache: RunContextCache | None = None
     ) -> None:
-        self.start: Payload | None = start
-        self.args: Payload | None = args
+        self._headers = headers
+        self._start: Any = _UNREAD
+        self._args: Any = _UNREAD
         self.cache: RunContextCache | None = cache
         self.error: StateError | None = None
         """Why the run's start time could not be read, raised when it is asked for."""
+
+    @property
+    def start(self) -> Payload | None:
+        """The run start time header, or ``None`` when the workflow side sent none."""
+        start: Payload | None = self._start
+        if start is _UNREAD:
+            headers = self._headers
+            start = self._start = None if headers is None else headers.get(START_HEADER)
+        return start
+
+    @property
+    def args(self) -> Payload | None:
+        """The run's input header, or ``None`` when it was too big to copy (or absent)."""
+        args: Payload | None = self._args
+        if args is _UNREAD:
+            headers = self._headers
+            args = self._args = None if headers is None else headers.get(ARGS_HEADER)
+        return args
 
 
 _EMPTY = Attempt()
@@ -78,7 +103,15 @@ def set_attempt(
     headers: Mapping[str, Payload], cache: RunContextCache | None = None
 ) -> contextvars.Token[Attempt]:
     """Record the current activity attempt's run headers and the worker's cache."""
-    return _attempt.set(Attempt(headers.get(START_HEADER), headers.get(ARGS_HEADER), cache))
+    return _attempt.set(Attempt(headers, cache))
+
+
+def final_state_error(error: StateError) -> ApplicationError:
+    """Return the error an activity fails for good with, for a non-retryable ``error``.
+
+    Retrying cannot help a deterministic `StateError`: Temporal is told not to.
+    """
+    return ApplicationError(str(error), type="StateError", non_retryable=True)
 
 
 def reset_attempt(token: contextvars.Token[Attempt]) -> None:
