@@ -118,6 +118,11 @@ def _is_final_attempt(exc: BaseException, info: temporalio.activity.Info) -> boo
     return kind in names
 
 
+def _cancel_pending() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class _Entered:
     """An async context manager already entered, so its ``__aenter__`` errors can be handled."""
 
@@ -358,9 +363,7 @@ class _Steps:
         """
         name = self.name
         if isinstance(result, Success):
-            task = asyncio.current_task()
-            swallowed = task is not None and task.cancelling() > 0  # cheap check first
-            if swallowed and temporalio.activity.is_worker_shutdown():
+            if temporalio.activity.is_worker_shutdown() and _cancel_pending():
                 # The body swallowed the shutdown's cancellation: its value may be partial.
                 raise ApplicationError(
                     f"activity {name!r} was interrupted by a worker shutdown; retrying",

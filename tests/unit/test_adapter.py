@@ -277,3 +277,19 @@ async def test_mismatched_workflow_args_fail_without_retry(container: AppContain
     assert caught.value.non_retryable
     assert "workflow arguments do not match" in caught.value.message
     assert "$.tenant" in caught.value.message
+
+
+async def test_an_input_left_in_external_storage_is_named(container: AppContainer) -> None:
+    """An input Temporal could not fetch from external storage fails retryably, saying so."""
+    import temporalio.testing
+    from temporalio.api.common.v1 import Payload
+    from temporalio.common import RawValue
+
+    from fnact._adapter import build_adapter
+
+    adapter = build_adapter(lazy_provider.definition, container)
+    reference = Payload(metadata={"encoding": b"json/external-storage-reference"}, data=b"{}")
+    with pytest.raises(ApplicationError, match="has no external storage configured") as caught:
+        await temporalio.testing.ActivityEnvironment().run(adapter, RawValue(reference))
+    assert caught.value.type == "ExternalStorageNotConfigured"
+    assert not caught.value.non_retryable

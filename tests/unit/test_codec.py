@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import pytest
+import temporalio.converter
+from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
+from temporalio.converter import DataConverter, PayloadCodec
 
 import fnact
+from fnact._codec import FnactDataConverter
 
 converter = fnact.data_converter.payload_converter
 
@@ -118,3 +123,71 @@ def test_pydantic_models_go_to_the_converter_the_client_had() -> None:
     assert point == Point(x=1, y=2)
     with pytest.raises(TypeError, match=r"'json/plain' payload cannot be decoded as .*Order.*"):
         both.from_payloads([payloads[1]], [Order])
+
+
+class _Reversing(PayloadCodec):
+    """A codec that reverses each payload's data, to show Temporal's codec step ran."""
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [Payload(metadata=p.metadata, data=p.data[::-1]) for p in payloads]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [Payload(metadata=p.metadata, data=p.data[::-1]) for p in payloads]
+
+
+_VALUES: list[tuple[Any, Any]] = [
+    (Record(1, "ada", datetime(2026, 1, 1, tzinfo=UTC)), Record),
+    (Point(3, 4), Point),
+    (None, None),
+    (b"\x00raw", bytes),
+    (Payload(data=b"proto"), Payload),
+    ({"nested": [1, 2.5, "x"]}, dict[str, list[Any]]),
+]
+
+
+async def test_fast_steps_encode_and_decode_as_temporal_s_full_path() -> None:
+    """Without a codec or external storage, fnact's converter gives what Temporal's steps give."""
+    fast = fnact.data_converter
+    assert isinstance(fast, FnactDataConverter)
+    values = [value for value, _ in _VALUES]
+    hints = [hint for _, hint in _VALUES]
+    fast_payloads = await fast.encode(values)
+    full_payloads = await DataConverter.encode(fast, values)
+    assert fast_payloads == full_payloads
+    assert await fast.decode(fast_payloads, hints) == await DataConverter.decode(
+        fast, full_payloads, hints
+    )
+    raw = await fast.decode(fast_payloads[:1], [RawValue])
+    assert raw == [RawValue(fast_payloads[0])]
+    assert await fast.encode(raw) == fast_payloads[:1]
+
+
+async def test_a_codec_keeps_temporal_s_steps() -> None:
+    """A payload codec configured on fnact's converter still runs, both ways."""
+    coded = dataclasses.replace(fnact.data_converter, payload_codec=_Reversing())
+    [payload] = await coded.encode([Point(1, 2)])
+    assert payload.data == b'{"x":1,"y":2}'[::-1]
+    assert await coded.decode([payload], [Point]) == [Point(1, 2)]
+    [raw] = await coded.decode([payload], [RawValue])
+    assert raw.payload.data == b'{"x":1,"y":2}'
+
+
+async def test_an_external_storage_reference_is_reported_without_storage() -> None:
+    """A payload that points at external storage is not decoded as a value when none is set."""
+    reference = Payload(metadata={"encoding": b"json/external-storage-reference"}, data=b"{}")
+    with pytest.raises(RuntimeError, match="external storage is not configured"):
+        await fnact.data_converter.decode([reference], [Point])
+
+
+def test_with_fnact_converter_keeps_a_user_s_converter_class() -> None:
+    """A DataConverter subclass of the user's keeps its class (and Temporal's steps)."""
+    from fnact._codec import with_fnact_converter
+
+    @dataclasses.dataclass(frozen=True)
+    class Audited(DataConverter):
+        pass
+
+    converted = with_fnact_converter(Audited())
+    assert type(converted) is Audited
+    assert isinstance(converted.payload_converter, temporalio.converter.PayloadConverter)
+    assert type(with_fnact_converter(None)) is FnactDataConverter
