@@ -15,8 +15,10 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -94,6 +96,8 @@ PYDANTIC_RATIO_GOAL = 3.0
 STATE_ACCESS_GOAL_US = 1.0
 STATE_MEMORY_GOAL_B = 1024.0
 HEARTBEAT_CALL_GOAL_US = 2.0
+IMPORT_TIME_GOAL = 1.2
+IMPORT_ROUNDS = 21
 
 MSGSPEC = fnact.data_converter.payload_converter
 DEFAULT = temporalio.converter.DataConverter.default.payload_converter
@@ -1774,6 +1778,53 @@ async def run_state_memory() -> list[Target]:
     return [await bench_state_memory()]
 
 
+def time_import(statement: str) -> float:
+    """Return the wall time, in ms, of a fresh interpreter running ``statement`` and exiting.
+
+    Bytecode is not written (``PYTHONDONTWRITEBYTECODE=1``): every run reads the same
+    files, whatever earlier runs left behind.
+    """
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", statement], check=True, env=env)
+    return (time.perf_counter() - began) * 1000
+
+
+async def run_import_time() -> list[Target]:
+    """Time ``import fnact`` against ``import temporalio.worker, temporalio.client``.
+
+    Each round starts a fresh interpreter for each statement, in rotated order (an
+    empty one too, for the interpreter's own start); the target is the ratio of the
+    medians over `IMPORT_ROUNDS` rounds. Wall time: a child process has no thread
+    CPU time to read, so a busy machine adds noise, which the interleaving shares.
+    """
+    statements = {
+        "python": "pass",
+        "temporal": "import temporalio.worker, temporalio.client",
+        "fnact": "import fnact",
+    }
+    times: dict[str, list[float]] = {label: [] for label in statements}
+    labels = list(statements)
+    for turn in range(IMPORT_ROUNDS):
+        for label in rotated(labels, turn):
+            times[label].append(time_import(statements[label]))
+    ms = {label: statistics.median(values) for label, values in times.items()}
+    print(
+        f"import-time: median ms over {IMPORT_ROUNDS} fresh interpreters each, bytecode not "
+        f"written: python alone {ms['python']:.0f}, import temporalio.worker, temporalio.client "
+        f"{ms['temporal']:.0f}, import fnact {ms['fnact']:.0f}"
+    )
+    return [
+        Target(
+            "import-time",
+            ms["fnact"] / ms["temporal"],
+            IMPORT_TIME_GOAL,
+            TIMES,
+            higher_is_better=False,
+        )
+    ]
+
+
 async def run_heartbeat_call() -> list[Target]:
     """Run the heartbeat-call measurement (it starts a dev server) as a benchmark of `main`."""
     return [await bench_heartbeat_call()]
@@ -1785,6 +1836,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[list[Target]]]] = {
     "state-access": run_state_access,
     "state-memory": run_state_memory,
     "heartbeat-call": run_heartbeat_call,
+    "import-time": run_import_time,
     "run-context": bench_run_context,  # starts a dev server
 }
 """Every benchmark by the name ``--only`` takes, in report order."""
