@@ -1802,6 +1802,7 @@ async def run_import_time() -> list[Target]:
         "python": "pass",
         "temporal": "import temporalio.worker, temporalio.client",
         "fnact": "import fnact",
+        "fnact worker": "import fnact; fnact.create_worker",
     }
     times: dict[str, list[float]] = {label: [] for label in statements}
     labels = list(statements)
@@ -1812,7 +1813,9 @@ async def run_import_time() -> list[Target]:
     print(
         f"import-time: median ms over {IMPORT_ROUNDS} fresh interpreters each, bytecode not "
         f"written: python alone {ms['python']:.0f}, import temporalio.worker, temporalio.client "
-        f"{ms['temporal']:.0f}, import fnact {ms['fnact']:.0f}"
+        f"{ms['temporal']:.0f}, import fnact {ms['fnact']:.0f}, import fnact and its worker "
+        f"side (fnact.create_worker) {ms['fnact worker']:.0f} "
+        f"({ms['fnact worker'] / ms['temporal']:.2f}{TIMES} the temporalio imports)"
     )
     return [
         Target(
