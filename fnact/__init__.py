@@ -13,7 +13,7 @@ from fnact._codec import data_converter
 from fnact._container import Container, Settings
 from fnact._context import ActivityContext
 from fnact._heartbeat import Heartbeat, Heartbeater, auto_heartbeater
-from fnact._logging import BoundLogger, JSONFormatter
+from fnact._logging import BoundLogger, JSONFormatter, TextFormatter
 from fnact._outcome import Fault
 from fnact._paths import build_output_path
 from fnact._runcontext import RunContextCache, RunContextStats
@@ -82,6 +82,7 @@ __all__ = [
     "StateStats",
     "StateStore",
     "SystemClock",
+    "TextFormatter",
     "Worker",
     "WorkerOptions",
     "WorkerSpec",

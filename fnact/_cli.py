@@ -37,6 +37,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from fnact._devserver import DevServer
+from fnact._logging import JSONFormatter, TextFormatter
 from fnact._options import ConnectOptions
 from fnact._spec import WorkerSpec
 from fnact._watch import BarsView, PlainView, watch_run
@@ -140,6 +141,13 @@ def _parser() -> argparse.ArgumentParser:
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="level of the log lines printed to stderr (default: INFO)",
+    )
+    worker.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="text lines with each record's fields as key=value, or one JSON object per "
+        "line (default: text)",
     )
     worker.set_defaults(command=_worker)
 
@@ -282,6 +290,13 @@ def _stop_on_signals() -> asyncio.Event:
 # -- fnact worker ---------------------------------------------------------------------------
 
 
+def configure_logging(level: str, log_format: str) -> None:
+    """Print log records to stderr at ``level``, as ``text`` or ``json`` lines with fields."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JSONFormatter() if log_format == "json" else TextFormatter())
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 def _worker(options: argparse.Namespace) -> int:
     address = options.address or configured_address()
     if options.namespace and not address:
@@ -291,9 +306,7 @@ def _worker(options: argparse.Namespace) -> int:
             code=2,
         )
     spec = _load(options.target)
-    logging.basicConfig(
-        level=options.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(options.log_level, options.log_format)
     asyncio.run(_serve_worker(spec, options.target, address, options))
     return 0
 

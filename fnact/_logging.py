@@ -3,8 +3,9 @@
 `BoundLogger` adds key-value fields to every record it emits: the activity's
 workflow id, run id, activity type, attempt and task queue, plus whatever the
 caller passes (``logger.info("fetched", rows=10)``). Records go through plain
-`logging`, so any handler or formatter works; `JSONFormatter` writes one JSON
-object per line. Importing fnact configures no logging.
+`logging`, so any handler or formatter works; `TextFormatter` writes the fields
+as ``key=value`` after the message, and `JSONFormatter` writes one JSON object
+per line. Importing fnact configures no logging.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import msgspec
 
 from fnact._secret import Secret
 
-__all__ = ["BoundLogger", "JSONFormatter"]
+__all__ = ["BoundLogger", "JSONFormatter", "TextFormatter"]
 
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "fields"}
 
@@ -123,3 +124,41 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info:
             body["exception"] = self.formatException(record.exc_info)
         return self._encoder.encode(body).decode()
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+"""The line `TextFormatter` writes before a record's fields."""
+
+
+class TextFormatter(logging.Formatter):
+    """Format each record as a text line, its bound fields after the message as ``key=value``.
+
+    A value with a space, a quote or an ``=`` is quoted; a `Secret` shows its mask.
+
+    >>> import logging
+    >>> record = logging.makeLogRecord(
+    ...     {"msg": "listed tables", "levelname": "INFO", "name": "fnact.activity",
+    ...      "fields": {"workflow_id": "wf-1", "attempt": 2, "note": "two words"}}
+    ... )
+    >>> TextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
+    "INFO fnact.activity: listed tables workflow_id=wf-1 attempt=2 note='two words'"
+    """
+
+    def __init__(self, fmt: str = TEXT_FORMAT) -> None:
+        super().__init__(fmt)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return ``record`` as one line of text, followed by its traceback if it has one."""
+        fields: Mapping[str, Any] = getattr(record, "fields", {})
+        if not fields:
+            return super().format(record)
+        line, newline, rest = super().format(record).partition("\n")
+        pairs = " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
+        return f"{line} {pairs}{newline}{rest}"
+
+
+def _text_value(value: object) -> str:
+    text = str(value)
+    if not text or any(c in text for c in " \"'=\n"):
+        return repr(text)
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -171,3 +172,44 @@ def test_json_formatter_writes_one_line_with_fields() -> None:
     assert first["message"] == "fetched 3"
     assert (first["workflow_id"], first["rows"], first["level"]) == ("wf", 3, "INFO")
     assert "ValueError: boom" in second["exception"]
+
+
+async def test_text_lines_carry_the_activity_s_fields(harness: ActivityHarness) -> None:
+    """TextFormatter puts the run's ids, the activity and its attempt after the message."""
+    run = await harness.run(use_login, Login(user="ada", password=fnact.Secret("SENTINEL-42")))
+    assert_success(run.result)
+    formatter = fnact.TextFormatter("%(levelname)s %(name)s: %(message)s")
+    lines = [formatter.format(record) for record in run.logs]
+    assert lines[0].startswith("INFO fnact.activity: logging in ada with ******** ")
+    for line in lines:
+        for field in ("workflow_id=", "run_id=", "activity_type=use_login", "attempt=1"):
+            assert field in line
+        assert "SENTINEL" not in line
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_fnact_worker_logs_text_or_json_lines(
+    log_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fnact worker --log-format` prints each record's fields, as text or as JSON."""
+    from fnact._cli import configure_logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging("INFO", log_format)
+    fnact.BoundLogger(logging.getLogger("fnact.activity"), {"workflow_id": "wf-7"}).info(
+        "listed tables", attempt=2
+    )
+    line = stream.getvalue().strip()
+    if log_format == "json":
+        record = json.loads(line)
+        assert (record["message"], record["workflow_id"], record["attempt"]) == (
+            "listed tables",
+            "wf-7",
+            2,
+        )
+    else:
+        assert line.endswith("INFO fnact.activity: listed tables workflow_id=wf-7 attempt=2")

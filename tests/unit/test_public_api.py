@@ -18,7 +18,7 @@ def test_all_is_pinned_and_sorted() -> None:
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "ConnectOptions",
         "Container",
         "DevServer", "FakeClock", "Fault", "Heartbeat", "Heartbeater", "InMemoryStateStore",
-        "JSONFormatter", "auto_heartbeater",
+        "JSONFormatter", "TextFormatter", "auto_heartbeater",
         "Plugin", "RunContextCache", "RunContextStats",
         "RunKey", "RunState", "Secret", "Settings", "StateStats", "StateStore", "SystemClock",
         "Worker", "WorkerOptions", "WorkerSpec",
