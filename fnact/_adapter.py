@@ -22,6 +22,7 @@ from returns.result import Failure, Success
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from fnact import _watchdog
 from fnact._activity import ActivityDefinition, Dependency
 from fnact._codec import (
     NonFiniteFloatError,
@@ -402,6 +403,9 @@ class _Steps:
             await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))
 
 
+_watchdog._RUN_CODE.append(_Steps.run.__code__)  # how the blocked-loop watchdog finds attempts
+
+
 def build_adapter(definition: ActivityDefinition, container: containers.Container) -> AdapterFn:
     """Build the function Temporal calls for ``definition``, bound to ``container``.
 
@@ -437,8 +441,8 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
                 # ctx.output_path cannot wait: learn the run's start time before the body runs.
                 await attempt.cache.prefetch_start(attempt, temporalio.activity.info())
             if not (watches_heartbeats or settings.heartbeat_interval):
-                # No state, no heartbeats: the context reads the activity's info only if asked.
-                ctx = steps.build_context(settings, limit)
+                # No state, no heartbeats: no heartbeater to build.
+                ctx = steps.build_context(settings, limit, temporalio.activity.info())
                 return await steps.run(ctx, args, kwargs, None, limit)  # 4 and 5
         info = temporalio.activity.info()
         try:

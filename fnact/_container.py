@@ -62,7 +62,19 @@ class Settings:
     ``timedelta(0)`` sends every call, which tests use to see each heartbeat.
     """
 
+    blocked_loop_threshold: timedelta | None = timedelta(seconds=1)
+    """Warn when a worker's event loop has not run for this long; ``None`` does not watch.
+
+    The warning (logger ``fnact.watchdog``) names the activities running on the loop,
+    the one holding it first, and the loop thread's stack down to the blocking call.
+    """
+
     def __post_init__(self) -> None:
+        if self.blocked_loop_threshold is not None and self.blocked_loop_threshold <= timedelta(0):
+            raise ValueError(
+                f"Settings.blocked_loop_threshold must be positive or None, not "
+                f"{self.blocked_loop_threshold}"
+            )
         if self.inline_args_limit < 0:
             raise ValueError(
                 f"Settings.inline_args_limit must be 0 or more, not {self.inline_args_limit}"

@@ -38,6 +38,7 @@ from fnact._paths import format_output_path, remove_run_parts
 from fnact._runcontext import RunContextCache, RunFacts
 from fnact._runend import RunEndWatcher
 from fnact._state import RunKey, StateStore
+from fnact._watchdog import LoopWatchdog
 from fnact.exceptions import WorkerConfigurationError
 
 __all__ = ["PASSTHROUGH_MODULES", "Plugin"]
@@ -160,7 +161,8 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
         Idle run states are dropped periodically; a run's state is released when
         the run ends (at once when it ran on this worker, within
         `Settings.run_end_check_interval` otherwise); the last worker of the
-        container to stop closes every state still held.
+        container to stop closes every state still held. A `LoopWatchdog` warns
+        when the event loop stays blocked past `Settings.blocked_loop_threshold`.
         """
         self._events.bind(asyncio.get_running_loop())
         watcher = RunEndWatcher(
@@ -171,10 +173,16 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             output_root=self._settings.output_root,
         )
         tasks = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(watcher.run())]
+        threshold = self._settings.blocked_loop_threshold
+        watchdog = None if threshold is None else LoopWatchdog(threshold.total_seconds())
+        if watchdog is not None:
+            watchdog.start()
         self._cache.running_workers += 1
         try:
             await next(worker)
         finally:
+            if watchdog is not None:
+                watchdog.stop()
             for task in tasks:
                 task.cancel()
             await self._events.drain()
