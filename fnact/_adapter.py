@@ -22,7 +22,6 @@ from returns.result import Failure, Success
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from fnact import _watchdog
 from fnact._activity import ActivityDefinition, Dependency
 from fnact._codec import (
     NonFiniteFloatError,
@@ -401,9 +400,6 @@ class _Steps:
         store: StateStore = self.store()
         if info.workflow_id and info.workflow_run_id:
             await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))
-
-
-_watchdog._RUN_CODE.append(_Steps.run.__code__)  # how the blocked-loop watchdog finds attempts
 
 
 def build_adapter(definition: ActivityDefinition, container: containers.Container) -> AdapterFn:

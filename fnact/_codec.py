@@ -221,9 +221,7 @@ class MsgspecJSONPayloadConverter(temporalio.converter.EncodingPayloadConverter)
             TypeError: ``value`` has a type msgspec cannot encode; the message names it.
             NonFiniteFloatError: ``value`` holds NaN or infinity; the message names where.
         """
-        return temporalio.api.common.v1.Payload(
-            metadata={"encoding": _ENCODING}, data=encode(value)
-        )
+        return _json_payload(value)
 
     def from_payload(
         self, payload: temporalio.api.common.v1.Payload, type_hint: type | None = None

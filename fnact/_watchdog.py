@@ -17,23 +17,25 @@ import sys
 import threading
 import time
 import traceback
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 import temporalio.activity
+
+from fnact._adapter import _Steps
 
 __all__ = ["LoopWatchdog", "running_on"]
 
 logger = logging.getLogger("fnact.watchdog")
 
-_RUN_CODE: list[CodeType] = []
-"""The code of the adapter step that awaits an activity's body (`fnact._adapter._Steps.run`)."""
+_RUN_CODE = _Steps.run.__code__
+"""The code of the adapter step that awaits an activity's body: its frame holds the attempt."""
 
 
 def _attempt_in(frame: FrameType | None) -> tuple[str, temporalio.activity.Info | None] | None:
     # The activity whose body this frame runs in: its `_Steps.run` frame holds both.
     while frame is not None:
-        if frame.f_code in _RUN_CODE:
+        if frame.f_code is _RUN_CODE:
             steps, ctx = frame.f_locals.get("self"), frame.f_locals.get("ctx")
             return getattr(steps, "name", "?"), getattr(ctx, "_info", None)
         frame = frame.f_back
@@ -44,7 +46,7 @@ def _suspended_attempt(coro: Any) -> tuple[str, temporalio.activity.Info | None]
     # Follow what each coroutine awaits down to the adapter's step, if there is one.
     while coro is not None:
         code = getattr(coro, "cr_code", None)
-        if code in _RUN_CODE:
+        if code is _RUN_CODE:
             return _attempt_in(coro.cr_frame)
         coro = getattr(coro, "cr_await", None)
     return None

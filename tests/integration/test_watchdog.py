@@ -57,7 +57,7 @@ async def test_a_blocked_loop_is_reported_once_naming_the_activity_and_the_line(
     assert f'watchdog_app.py", line {blocking_line()}, in block_the_loop' in message
     assert "time.sleep(seconds)" in message
     fields = warnings[0].fields  # type: ignore[attr-defined]
-    assert fields["stalled_seconds"] > 0.5
+    assert fields["stalled_seconds"] >= 0.5  # rounded to ms; the stall passed the threshold
     assert [a["activity_type"] for a in fields["activities"]] == ["block_the_loop", "wait_politely"]
 
 
