@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import gc
 import os
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -44,6 +45,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner
 from temporalio.worker._activity import _ActivityInboundImpl, _ActivityOutboundImpl
 
@@ -55,6 +57,7 @@ import fnact  # noqa: E402
 import fnact.workflow  # noqa: E402
 from fnact._adapter import build_adapter  # noqa: E402
 from fnact._interceptor import RunHeadersInterceptor  # noqa: E402
+from fnact._metrics import WorkerMetrics  # noqa: E402
 from fnact._runcontext import read_run  # noqa: E402
 from fnact._runinfo import START_HEADER  # noqa: E402
 
@@ -96,6 +99,7 @@ PYDANTIC_RATIO_GOAL = 3.0
 STATE_ACCESS_GOAL_US = 1.0
 STATE_MEMORY_GOAL_B = 1024.0
 HEARTBEAT_CALL_GOAL_US = 2.0
+METRICS_COST_GOAL_US = 2.0
 IMPORT_TIME_GOAL = 1.2
 IMPORT_ROUNDS = 21
 
@@ -482,6 +486,33 @@ def scale_to_fastest_rounds(
     return scaled, max(factors)
 
 
+async def timed_call_rounds(
+    sides: Mapping[str, Callable[[int], Awaitable[None]]],
+) -> dict[str, list[float]]:
+    """Return each side's thread CPU µs per call in each of `CALL_ROUNDS` rounds.
+
+    A round is `CALL_STRETCHES` stretches of `CALLS_PER_STRETCH` calls of every side,
+    in rotated order, with the garbage collector off over a frozen heap, so a round's
+    sides share its noise; `CALL_WARM_UP_ROUNDS` untimed rounds come first.
+    """
+    samples: dict[str, list[float]] = {label: [] for label in sides}
+    labels = list(sides)
+    with frozen_heap():
+        for turn in range(-CALL_WARM_UP_ROUNDS, CALL_ROUNDS):
+            spent = dict.fromkeys(labels, 0)
+            with no_gc():
+                for stretch in range(CALL_STRETCHES):
+                    # Short stretches, every side in each: a round's sides share its noise.
+                    for label in rotated(labels, turn + stretch):
+                        began = time.thread_time_ns()
+                        await sides[label](CALLS_PER_STRETCH)
+                        spent[label] += time.thread_time_ns() - began
+            if turn >= 0:
+                for label in labels:
+                    samples[label].append(spent[label] / CALL_STRETCHES / CALLS_PER_STRETCH / 1000)
+    return samples
+
+
 async def bench_added_cost() -> list[Target]:
     """Time one activity call as a worker pays it: fnact against plain Temporal activities.
 
@@ -598,21 +629,7 @@ async def bench_added_cost() -> list[Target]:
         "floor": floor,
         "fnact": fnact_worker,
     }
-    samples: dict[str, list[float]] = {label: [] for label in sides}
-    labels = list(sides)
-    with frozen_heap():
-        for turn in range(-CALL_WARM_UP_ROUNDS, CALL_ROUNDS):
-            spent = dict.fromkeys(labels, 0)
-            with no_gc():
-                for stretch in range(CALL_STRETCHES):
-                    # Short stretches, every side in each: a round's sides share its noise.
-                    for label in rotated(labels, turn + stretch):
-                        began = time.thread_time_ns()
-                        await sides[label](CALLS_PER_STRETCH)
-                        spent[label] += time.thread_time_ns() - began
-            if turn >= 0:
-                for label in labels:
-                    samples[label].append(spent[label] / CALL_STRETCHES / CALLS_PER_STRETCH / 1000)
+    samples = await timed_call_rounds(sides)
     scaled, slowest = scale_to_fastest_rounds(samples)
     us = {label: statistics.median(values) for label, values in scaled.items()}
     unscaled = {label: statistics.median(values) for label, values in samples.items()}
@@ -659,6 +676,53 @@ async def bench_added_cost() -> list[Target]:
             higher_is_better=False,
         ),
     ]
+
+
+async def bench_metrics_cost() -> list[Target]:
+    """Time what fnact's metrics add to an activity call: its outcome counted on a real meter.
+
+    Two sides run fnact's adapter under ``ActivityEnvironment.run``, as `bench_added_cost`'s
+    ``adapter`` side does: one built with no meter (Temporal's no-op instruments), one
+    with the instruments of a runtime that serves Prometheus metrics. The target is the
+    median of the per-round differences, in µs per call.
+    """
+    runtime = Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{free_port()}"))
+    )
+    container = BenchContainer()
+    metered = WorkerMetrics(runtime.metric_meter, "default", "bench")
+    unmetered = build_adapter(quote_fnact.definition, container)
+    recorded = build_adapter(quote_fnact.definition, container, metered)
+    env = temporalio.testing.ActivityEnvironment()
+    env.payload_converter = fnact.data_converter.payload_converter
+    raw_value = RawValue(env.payload_converter.to_payload(Order(7, "ada", 3, 2.5)))
+
+    def calling(adapter: Callable[[RawValue], Awaitable[Any]]) -> Callable[[int], Awaitable[None]]:
+        async def calls(count: int) -> None:
+            for _ in range(count):
+                await env.run(adapter, raw_value)
+
+        return calls
+
+    samples = await timed_call_rounds({"no meter": calling(unmetered), "meter": calling(recorded)})
+    scaled, _ = scale_to_fastest_rounds(samples)
+    added = statistics.median(
+        m - n for m, n in zip(scaled["meter"], scaled["no meter"], strict=True)
+    )
+    print(
+        f"metrics-cost: median µs/call of fnact's adapter over {CALL_ROUNDS} rounds: "
+        f"no meter {statistics.median(scaled['no meter']):.2f}, Prometheus meter "
+        f"{statistics.median(scaled['meter']):.2f}"
+    )
+    return [Target("metrics-cost", added, METRICS_COST_GOAL_US, "µs", higher_is_better=False)]
+
+
+def free_port() -> int:
+    """Return a TCP port no one listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 # --- 2 and 3. payload converters -----------------------------------------------------------------
@@ -1835,6 +1899,7 @@ async def run_heartbeat_call() -> list[Target]:
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[list[Target]]]] = {
     "added-cost": bench_added_cost,
+    "metrics-cost": bench_metrics_cost,
     "converters": run_converters,
     "state-access": run_state_access,
     "state-memory": run_state_memory,

@@ -2,7 +2,7 @@
 
 Importing fnact loads what activity modules use. The worker-side names (`Plugin`,
 `create_worker`, `connect`, `run_worker`, `Worker`, `WorkerSpec`, `DevServer`,
-`ConnectOptions`, `WorkerOptions`) load their modules when first used.
+`HealthProbes`, `ConnectOptions`, `WorkerOptions`) load their modules when first used.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from fnact._state import InMemoryStateStore, RunKey, RunState, StateStats, State
 
 if TYPE_CHECKING:
     from fnact._devserver import DevServer
+    from fnact._health import HealthProbes
     from fnact._options import ConnectOptions, WorkerOptions
     from fnact._plugin import Plugin
     from fnact._spec import WorkerSpec
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "DevServer": "fnact._devserver",
+    "HealthProbes": "fnact._health",
     "ConnectOptions": "fnact._options",
     "WorkerOptions": "fnact._options",
     "Plugin": "fnact._plugin",
@@ -68,6 +70,7 @@ __all__ = [
     "DevServer",
     "FakeClock",
     "Fault",
+    "HealthProbes",
     "Heartbeat",
     "Heartbeater",
     "InMemoryStateStore",

@@ -39,6 +39,7 @@ from fnact._heartbeat import (
     send_interval,
 )
 from fnact._limits import payload_too_large
+from fnact._metrics import ActivityMetrics, WorkerMetrics
 from fnact._outcome import error_from_failure
 from fnact._runinfo import (
     FNACT_ADAPTER,
@@ -175,6 +176,7 @@ class _Steps:
         self.watches_heartbeats = (
             definition.auto_heartbeat is not False or definition.checkpoint_type is not None
         )
+        self.metrics: ActivityMetrics | None = None  # build_adapter sets the worker's
 
     # --- 1. decode input
 
@@ -232,13 +234,15 @@ class _Steps:
         if not auto and fixed is None:
             return None
         interval = send_interval(info.heartbeat_timeout)
-        return Heartbeater(
+        heartbeater = Heartbeater(
             interval=interval if fixed is None else fixed.total_seconds(),
             auto_interval=interval if auto else None,
             stall_timeout=self.stall,
             name=self.name,
             payload_limit=settings.payload_limit,
         )
+        heartbeater._metrics = self.metrics
+        return heartbeater
 
     async def lease(self, info: temporalio.activity.Info) -> tuple[RunKey, _Entered]:
         """Hold the run's state for this attempt, building it when the run has none yet.
@@ -402,8 +406,15 @@ class _Steps:
             await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))
 
 
-def build_adapter(definition: ActivityDefinition, container: containers.Container) -> AdapterFn:
+def build_adapter(
+    definition: ActivityDefinition,
+    container: containers.Container,
+    metrics: WorkerMetrics | None = None,
+) -> AdapterFn:
     """Build the function Temporal calls for ``definition``, bound to ``container``.
+
+    Each attempt's outcome is counted in ``metrics`` (the worker's instruments;
+    none recorded without).
 
     The function is a plain ``async def``: Temporal checks it with
     `inspect.iscoroutinefunction` on every call, which costs a callable instance
@@ -417,51 +428,63 @@ def build_adapter(definition: ActivityDefinition, container: containers.Containe
     uses_state = steps.uses_state
     watches_heartbeats = steps.watches_heartbeats
     settings_provider = steps.settings
+    counts = (metrics or WorkerMetrics.noop()).for_activity(definition.name)
+    steps.metrics = counts
 
     async def run_activity(raw: RawValue) -> Any:
-        # 1. Decode the input.
         try:
-            args = steps.decode_input(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            error = steps.invalid_input(exc)
-            await steps.release(temporalio.activity.info())  # the run cannot succeed
-            raise error from None
-        # 2. Resolve the function's dependencies.
-        kwargs = await steps.resolve_dependencies() if has_deps else {}
-        # 3. Build the context: the attempt's facts, its heartbeater and the run's state.
-        settings = settings_provider()
-        limit = settings.payload_limit
-        attempt = current_attempt()
-        if not uses_state:
-            if attempt.start is None and attempt.cache is not None:
-                # ctx.output_path cannot wait: learn the run's start time before the body runs.
-                await attempt.cache.prefetch_start(attempt, temporalio.activity.info())
-            if not (watches_heartbeats or settings.heartbeat_interval):
-                # No state, no heartbeats: no heartbeater to build.
-                ctx = steps.build_context(settings, limit, temporalio.activity.info())
-                return await steps.run(ctx, args, kwargs, None, limit)  # 4 and 5
-        info = temporalio.activity.info()
-        try:
-            heartbeater = steps.heartbeater_for(info, settings)
-        except ApplicationError as exc:
-            if exc.non_retryable:  # the activity fails for good before its body runs
-                await steps.release(info)
+            # 1. Decode the input.
+            try:
+                args = steps.decode_input(raw)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                error = steps.invalid_input(exc)
+                await steps.release(temporalio.activity.info())  # the run cannot succeed
+                raise error from None
+            # 2. Resolve the function's dependencies.
+            kwargs = await steps.resolve_dependencies() if has_deps else {}
+            # 3. Build the context: the attempt's facts, its heartbeater and the run's state.
+            settings = settings_provider()
+            limit = settings.payload_limit
+            attempt = current_attempt()
+            if not uses_state:
+                if attempt.start is None and attempt.cache is not None:
+                    # ctx.output_path cannot wait: learn the run's start before the body runs.
+                    await attempt.cache.prefetch_start(attempt, temporalio.activity.info())
+                if not (watches_heartbeats or settings.heartbeat_interval):
+                    # No state, no heartbeats: no heartbeater to build.
+                    ctx = steps.build_context(settings, limit, temporalio.activity.info())
+                    value = await steps.run(ctx, args, kwargs, None, limit)  # 4 and 5
+                    counts.succeeded()
+                    return value
+            info = temporalio.activity.info()
+            try:
+                heartbeater = steps.heartbeater_for(info, settings)
+            except ApplicationError as exc:
+                if exc.non_retryable:  # the activity fails for good before its body runs
+                    await steps.release(info)
+                raise
+            if not uses_state:
+                ctx = steps.build_context(settings, limit, info, heartbeater)
+                value = await steps.run(ctx, args, kwargs, heartbeater, limit)  # 4 and 5
+                counts.succeeded()
+                return value
+            key, lease = await steps.lease(info)
+            async with lease as state:
+                cache = attempt.cache
+                if cache is not None and not cache.touch(key):
+                    # Remember the run, so this worker releases its state when the run ends.
+                    if attempt.start is not None:
+                        cache.remember(key, decode_start(attempt.start))
+                    else:
+                        await cache.prefetch_start(attempt, info)
+                ctx = steps.build_context(settings, limit, info, heartbeater, state)
+                # 4. Run the function, and 5. map its outcome.
+                value = await steps.run(ctx, args, kwargs, heartbeater, limit)
+            counts.succeeded()
+            return value
+        except BaseException as exc:  # counted, then raised on to Temporal
+            counts.ended(exc)
             raise
-        if not uses_state:
-            ctx = steps.build_context(settings, limit, info, heartbeater)
-            return await steps.run(ctx, args, kwargs, heartbeater, limit)  # 4 and 5
-        key, lease = await steps.lease(info)
-        async with lease as state:
-            cache = attempt.cache
-            if cache is not None and not cache.touch(key):
-                # Remember the run, so this worker releases its state when the run ends.
-                if attempt.start is not None:
-                    cache.remember(key, decode_start(attempt.start))
-                else:
-                    await cache.prefetch_start(attempt, info)
-            ctx = steps.build_context(settings, limit, info, heartbeater, state)
-            # 4. Run the function, and 5. map its outcome.
-            return await steps.run(ctx, args, kwargs, heartbeater, limit)
 
     run_activity.__name__ = definition.fn.__name__
     run_activity.__qualname__ = definition.fn.__qualname__

@@ -76,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except _Terminated:
+        return 143
     except BrokenPipeError:  # the reader went away, as in `fnact watch ID | head -3`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -148,6 +150,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["text", "json"],
         help="text lines with each record's fields as key=value, or one JSON object per "
         "line (default: text)",
+    )
+    worker.add_argument(
+        "--health-port",
+        type=_port,
+        metavar="PORT",
+        help="serve /healthz (the event loop runs) and /readyz (polling, not draining) on "
+        "this port (default: the spec's health_port, else none)",
     )
     worker.set_defaults(command=_worker)
 
@@ -305,10 +314,21 @@ def _worker(options: argparse.Namespace) -> int:
             "serves the 'default' namespace",
             code=2,
         )
+    # Until the worker handles SIGTERM itself, it stops the process: as PID 1 (in a
+    # container) the signal would otherwise be ignored, and the pod killed after its grace.
+    signal.signal(signal.SIGTERM, _terminate)
     spec = _load(options.target)
     configure_logging(options.log_level, options.log_format)
     asyncio.run(_serve_worker(spec, options.target, address, options))
     return 0
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived before the worker handled it: stop at once."""
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise _Terminated
 
 
 async def _serve_worker(
@@ -338,6 +358,7 @@ async def _serve_worker(
             print(f"worker polling task queue {task_queue!r} on {where}", flush=True)
 
         try:
+            health_port = options.health_port
             await run_worker(
                 task_queue=task_queue,
                 container=spec.container,
@@ -345,6 +366,7 @@ async def _serve_worker(
                 workflows=spec.workflows,
                 client=client,
                 on_ready=announce,
+                health_port=spec.health_port if health_port is None else health_port,
                 **worker_options,
             )
         except RuntimeError as exc:

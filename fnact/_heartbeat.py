@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 import msgspec
 import msgspec.structs
@@ -33,6 +33,9 @@ from temporalio.exceptions import ApplicationError
 from fnact._codec import decoder_for, non_finite_path, to_payload
 from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payload_too_large, payloads_size
 from fnact._secret import Secret
+
+if TYPE_CHECKING:
+    from fnact._metrics import ActivityMetrics
 
 __all__ = [
     "Heartbeat",
@@ -132,6 +135,8 @@ class Heartbeater:
         "_last_progress",
         "_last_sent",
         "_loop",
+        "_metrics",
+        "_new_checkpoint",
         "_sink",
         "_stalled",
         "_thread",
@@ -165,6 +170,8 @@ class Heartbeater:
         self.message: str | None = None
         self.checkpoint: Any = None
         self._checkpoint_size = 0
+        self._new_checkpoint = False
+        self._metrics: ActivityMetrics | None = None  # the adapter sets it in a worker
         self.sent: int = 0
         self._sink = sink or _temporal_sink
         self._dirty = False
@@ -243,6 +250,7 @@ class Heartbeater:
             self.message = message
         if checkpoint is not None:
             self.checkpoint = checkpoint
+            self._new_checkpoint = True
             self._checkpoint_size = (
                 len(_checkpoint_encoder.encode(checkpoint))
                 if checkpoint_size is None
@@ -331,6 +339,12 @@ class Heartbeater:
         self._last_sent = time.monotonic()
         self.sent += 1
         self._sink(Heartbeat(self.progress, self.message, self.checkpoint))
+        metrics = self._metrics
+        if metrics is not None:
+            metrics.heartbeats.add(1)
+            if self._new_checkpoint:
+                metrics.checkpoint_bytes.record(self._checkpoint_size)
+        self._new_checkpoint = False
 
 
 def decode_checkpoint(details: Any, checkpoint_type: type[T]) -> T | None:

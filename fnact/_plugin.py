@@ -34,6 +34,7 @@ from fnact._adapter import build_adapter
 from fnact._codec import is_fnact_converter, with_fnact_converter
 from fnact._container import Container
 from fnact._interceptor import RunHeadersInterceptor
+from fnact._metrics import LoopMetrics, StateMetrics, WorkerMetrics, meter_of
 from fnact._paths import format_output_path, remove_run_parts
 from fnact._runcontext import RunContextCache, RunFacts
 from fnact._runend import RunEndWatcher
@@ -53,6 +54,7 @@ _SDK_MAX_THROTTLE = timedelta(seconds=60)
 _SDK_DEFAULT_THROTTLE = timedelta(seconds=30)
 _FNACT_THROTTLE = timedelta(seconds=1)
 _MAX_SWEEP = timedelta(seconds=60)
+_STATE_METRICS_INTERVAL = timedelta(seconds=1)
 
 
 def check_container(container: object, where: str) -> containers.Container:
@@ -138,7 +140,12 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             options = client.config()
             options["data_converter"] = with_fnact_converter(client.data_converter)
             config["client"] = temporalio.client.Client(**options)
-        config["activities"] = self._adapt(config.get("activities") or ())
+        metrics = WorkerMetrics(
+            meter_of(config.get("client")),
+            client.namespace if client is not None else "",
+            config.get("task_queue") or "",
+        )
+        config["activities"] = self._adapt(config.get("activities") or (), metrics)
         self._add_workflow_side(config, client)
         # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by these;
         # 1 s bounds cancellation latency and checkpoint loss. A value the app set stays.
@@ -173,8 +180,18 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             output_root=self._settings.output_root,
         )
         tasks = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(watcher.run())]
+        meter = meter_of(worker.client).with_additional_attributes(
+            {"namespace": worker.client.namespace}
+        )
+        if self._cache.running_workers == 0:  # one publisher per store
+            publisher = StateMetrics(meter, self._store_provider())
+            tasks.append(asyncio.create_task(publisher.run(_STATE_METRICS_INTERVAL)))
         threshold = self._settings.blocked_loop_threshold
-        watchdog = None if threshold is None else LoopWatchdog(threshold.total_seconds())
+        watchdog = (
+            None
+            if threshold is None
+            else LoopWatchdog(threshold.total_seconds(), LoopMetrics(meter))
+        )
         if watchdog is not None:
             watchdog.start()
         self._cache.running_workers += 1
@@ -245,7 +262,9 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             cache=self._cache,
         )  # fmt: skip
 
-    def _adapt(self, activities: Sequence[Callable[..., Any]]) -> list[Callable[..., Any]]:
+    def _adapt(
+        self, activities: Sequence[Callable[..., Any]], metrics: WorkerMetrics
+    ) -> list[Callable[..., Any]]:
         built: list[Callable[..., Any]] = []
         names: dict[str, object] = {}
         for item in activities:
@@ -256,7 +275,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
                         "container: give it as fnact.Plugin(container)"
                     )
                 name = item.definition.name
-                built.append(build_adapter(item.definition, self.container))
+                built.append(build_adapter(item.definition, self.container, metrics))
             else:
                 defn = getattr(item, "__temporal_activity_definition", None)
                 if defn is None:

@@ -66,6 +66,9 @@ class WorkerSpec:
     """Client interceptors; those that are worker interceptors too apply to the worker."""
     tls: bool | temporalio.service.TLSConfig | None = None
     """TLS to the cluster: on, off, or with certificates; from the environment when ``None``."""
+    health_port: int | None = None
+    """Serve ``/healthz`` and ``/readyz`` on this port (`fnact.HealthProbes`); ``fnact
+    worker --health-port`` overrides it. ``None`` serves none."""
     api_key: str | None = None
     """An API key for the cluster (TLS is then on unless `tls` is ``False``); from the
     environment when ``None``."""

@@ -73,6 +73,8 @@ class StateStats:
     """Counters of what a state store did; tests and operators read them."""
 
     builds: int = 0
+    hits: int = 0
+    """Attempts that found their run's state built (or being built by another)."""
     refreshes: int = 0
     releases: int = 0
     evictions: int = 0
@@ -222,6 +224,7 @@ class InMemoryStateStore:
                 record.last_used = now
                 record.users += 1
                 self._entries.move_to_end(key)
+                self.stats.hits += 1
                 return record
             del self._entries[key]
             self.stats.refreshes += 1
@@ -232,6 +235,7 @@ class InMemoryStateStore:
             except _BuildAbandonedError:
                 continue  # the builder was cancelled: build (or wait) again
             built.users += 1
+            self.stats.hits += 1
             return built
         return await self._build(key, build)
 

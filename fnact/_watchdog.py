@@ -17,12 +17,14 @@ import sys
 import threading
 import time
 import traceback
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
 import temporalio.activity
 
 from fnact._adapter import _Steps
+from fnact._metrics import LoopMetrics
 
 __all__ = ["LoopWatchdog", "running_on"]
 
@@ -79,16 +81,21 @@ class LoopWatchdog:
 
     Start it from the loop's own thread (`start`), stop it with `stop`. The loop
     records a tick every ``threshold / 4`` seconds; the thread checks as often.
+    With ``metrics``, each tick records how late it ran (the loop's lag), and
+    each stall is counted.
     """
 
-    def __init__(self, threshold: float) -> None:
+    def __init__(self, threshold: float, metrics: LoopMetrics | None = None) -> None:
         if threshold <= 0:
             raise ValueError(f"blocked-loop threshold must be positive, not {threshold}")
         self.threshold = threshold
+        self.metrics = metrics
+        """Where each tick's lag and each stall are recorded, if anywhere."""
         self.stalls = 0
         """How many stalls this watchdog has reported."""
         self._interval = threshold / 4
         self._last_tick = time.monotonic()
+        self._due = self._last_tick
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
@@ -112,7 +119,11 @@ class LoopWatchdog:
             self._thread.join(self._interval * 2 + 1)
 
     def _tick(self) -> None:
-        self._last_tick = time.monotonic()
+        now = time.monotonic()
+        self._last_tick = now
+        if self.metrics is not None:
+            self.metrics.lag.record(timedelta(seconds=max(now - self._due, 0.0)))
+        self._due = now + self._interval
         assert self._loop is not None
         self._handle = self._loop.call_later(self._interval, self._tick)
 
@@ -124,6 +135,8 @@ class LoopWatchdog:
             if stalled > self.threshold and tick != reported_tick:
                 reported_tick = tick  # one warning per stall
                 self.stalls += 1
+                if self.metrics is not None:
+                    self.metrics.blocked.add(1)
                 self._report(stalled)
 
     def _report(self, stalled: float) -> None:

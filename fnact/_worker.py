@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -19,6 +20,7 @@ from typing_extensions import Unpack
 from fnact._activity import Activity
 from fnact._codec import data_converter, with_fnact_converter
 from fnact._devserver import DevServer
+from fnact._health import HealthProbes
 from fnact._options import ConnectOptions, WorkerOptions
 from fnact._plugin import PASSTHROUGH_MODULES, Plugin, check_container
 from fnact.exceptions import WorkerConfigurationError
@@ -31,6 +33,8 @@ __all__ = [
     "create_worker",
     "run_worker",
 ]
+
+_log = logging.getLogger("fnact.worker")
 
 
 def configured_address() -> str | None:
@@ -158,9 +162,15 @@ async def run_worker(
     client: temporalio.client.Client | None = None,
     on_ready: Callable[[temporalio.client.Client, DevServer | None], Any] | None = None,
     data_converter: temporalio.converter.DataConverter | None = None,
+    health_port: int | None = None,
     **options: Unpack[WorkerOptions],
 ) -> None:
     """Run a worker until SIGINT or SIGTERM, then shut it down gracefully.
+
+    On the signal, readiness goes false first (with ``health_port``), then the
+    worker stops polling and gives running activities ``graceful_shutdown_timeout``
+    to finish; those still running then see the shutdown as a cancellation, send
+    their newest checkpoint, and end retryable, for another worker to resume.
 
     Without ``client``, it connects to the address Temporal's environment
     configuration names (``TEMPORAL_ADDRESS`` or a config-file profile), and
@@ -175,12 +185,17 @@ async def run_worker(
         on_ready: called (and awaited if it returns an awaitable) once the worker polls.
         data_converter: the converter to connect with when ``client`` is ``None``
             (fnact's, with your payload codec, to encrypt payloads).
+        health_port: serve `HealthProbes` (``/healthz``, ``/readyz``) on this port
+            from the start; ``0`` picks a free one. ``None`` serves none.
         options: more keyword arguments for `temporalio.worker.Worker`;
             ``graceful_shutdown_timeout`` (how long running activities get to
             finish) is 10 s unless given.
     """
-    options.setdefault("graceful_shutdown_timeout", timedelta(seconds=10))
+    grace = options.setdefault("graceful_shutdown_timeout", timedelta(seconds=10))
     async with contextlib.AsyncExitStack() as stack:
+        probes: HealthProbes | None = None
+        if health_port is not None:
+            probes = await stack.enter_async_context(HealthProbes(health_port))
         server: DevServer | None = None
         converter: dict[str, Any] = {"data_converter": data_converter} if data_converter else {}
         if client is None:
@@ -205,11 +220,20 @@ async def run_worker(
             loop.add_signal_handler(sig, stop.set)
             stack.callback(loop.remove_signal_handler, sig)
         async with worker:
+            if probes is not None:
+                probes.ready = True
             if on_ready is not None:
                 outcome = on_ready(client, server)
                 if asyncio.iscoroutine(outcome):
                     await outcome
             await stop.wait()
+            if probes is not None:
+                probes.ready = False  # before the drain: no new traffic is routed here
+            _log.info(
+                "shutting down: polling stops; running activities get %s to finish",
+                grace,
+                extra={"fields": {"graceful_shutdown_timeout": grace.total_seconds()}},
+            )
 
 
 class Worker(temporalio.worker.Worker):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import sys
@@ -107,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the dev server and Web UI up until Ctrl+C (default: on a terminal)",
     )
     options = parser.parse_args(argv)
+    # The activities' log lines on stderr, each ending with its fields (workflow_id=...).
+    handler = logging.StreamHandler()
+    handler.setFormatter(fnact.TextFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     database = create_database(options.database.resolve())
     try:
         asyncio.run(run_example(database, options.output.resolve(), serve=options.serve))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from fnact.testing import DevServer
 from tests.cli.test_worker import start_worker
+from tests.prometheus import free_port, scrape_until
 
 METRICS_APP = """
 import dataclasses, os
@@ -26,22 +24,10 @@ def spec():
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def read_metrics(url: str, *, within: float = 10.0) -> str:
-    """Fetch ``url`` until it lists a ``temporal_`` series (or ``within`` seconds pass)."""
-    deadline = time.monotonic() + within
-    while True:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            body: str = response.read().decode()
-        if "\ntemporal_" in f"\n{body}" or time.monotonic() > deadline:
-            return body
-        time.sleep(0.2)
+def read_metrics(url: str) -> str:
+    """Fetch ``url`` until it lists a ``temporal_`` series (or 10 seconds pass)."""
+    samples = scrape_until(url, lambda found: any(n.startswith("temporal_") for n, _ in found))
+    return "\n".join(name for name, _ in samples)
 
 
 @pytest.mark.integration

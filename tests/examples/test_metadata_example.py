@@ -119,3 +119,8 @@ def test_command_line_runs_end_to_end(tmp_path: Path) -> None:
     assert "3 tables, 11 columns described" in result.stdout
     assert "Temporal Web UI: http://127.0.0.1:" in result.stdout
     assert len(list((tmp_path / "out").rglob("index.json"))) == 1
+    # Its activities' log lines show the bound fields.
+    (listed,) = [line for line in result.stderr.splitlines() if "listed tables" in line]
+    assert " INFO fnact.activity: listed tables workflow_id=extract-metadata-" in listed
+    for field in ("activity_type=list_tables", "attempt=1", "count=3", "run_id="):
+        assert field in listed, listed

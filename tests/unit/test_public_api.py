@@ -17,7 +17,8 @@ def test_all_is_pinned_and_sorted() -> None:
     assert set(fnact.__all__) == {
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "ConnectOptions",
         "Container",
-        "DevServer", "FakeClock", "Fault", "Heartbeat", "Heartbeater", "InMemoryStateStore",
+        "DevServer", "FakeClock", "Fault", "HealthProbes", "Heartbeat", "Heartbeater",
+        "InMemoryStateStore",
         "JSONFormatter", "TextFormatter", "auto_heartbeater",
         "Plugin", "RunContextCache", "RunContextStats",
         "RunKey", "RunState", "Secret", "Settings", "StateStats", "StateStore", "SystemClock",
