@@ -67,6 +67,8 @@ class Settings:
 
     The warning (logger ``fnact.watchdog``) names the activities running on the loop,
     the one holding it first, and the loop thread's stack down to the blocking call.
+    The watchdog's timer also gives the ``fnact_event_loop_lag`` and
+    ``fnact_event_loop_blocked`` metrics; ``None`` turns them off too.
     """
 
     def __post_init__(self) -> None:

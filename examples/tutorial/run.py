@@ -5,6 +5,7 @@ From the repository's root: ``python -m examples.tutorial.run``.
 
 # --8<-- [start:run]
 import asyncio
+import logging
 import sys
 import uuid
 
@@ -37,6 +38,10 @@ async def welcome_team(address: str, workflow_id: str) -> WelcomeReport:
 
 def main() -> None:
     """Start the dev server, run the workflow, print its result and where to see it."""
+    # The activities' log lines on stderr, each followed by its fields.
+    handler = logging.StreamHandler()
+    handler.setFormatter(fnact.TextFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     workflow_id = f"welcome-{uuid.uuid4().hex[:8]}"
     with fnact.DevServer() as server:
         report = asyncio.run(welcome_team(server.address, workflow_id))

@@ -33,3 +33,6 @@ def test_the_script_runs_the_workflow_on_its_own_server() -> None:
     assert "/namespaces/default/workflows/welcome-" in lines[3]
     assert len(lines) == 4, "without a terminal, the script does not wait for Enter"
     assert "Traceback" not in result.stderr  # an expected Failure is logged as benign
+    welcomed = [line for line in result.stderr.splitlines() if "fnact.activity: welcomed" in line]
+    assert len(welcomed) == 2, result.stderr
+    assert all("workflow_id=welcome-" in line and "attempt=1" in line for line in welcomed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -149,3 +150,23 @@ def test_the_operations_page_documents_every_metric_and_outcome() -> None:
         assert f"| `{name}` |" in text, name
     for outcome in OUTCOMES:
         assert f"| `{outcome}` |" in text, outcome
+
+
+async def test_a_blocked_loop_is_counted_and_shows_in_the_lag() -> None:
+    """The watchdog's stall counts once in fnact_event_loop_blocked; its lag is recorded."""
+    from fnact._watchdog import LoopWatchdog
+
+    runtime, buffer = _buffered()
+    watchdog = LoopWatchdog(0.2, LoopMetrics(runtime.metric_meter))
+    watchdog.start()
+    try:
+        await asyncio.sleep(0.1)
+        time.sleep(0.6)  # noqa: ASYNC251 - the blocking call under test
+        await asyncio.sleep(0.2)
+    finally:
+        watchdog.stop()
+    updates = buffer.retrieve_updates()
+    assert [u.value for u in updates if u.metric.name == "fnact_event_loop_blocked"] == [1]
+    lags = [u.value for u in updates if u.metric.name == "fnact_event_loop_lag"]
+    assert max(lags) >= 500  # ms: the tick the blocking call held back
+    assert min(lags) < 100
