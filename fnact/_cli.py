@@ -39,6 +39,7 @@ from temporalio.client import WorkflowExecutionStatus
 from fnact._devserver import DevServer
 from fnact._logging import JSONFormatter, TextFormatter
 from fnact._options import ConnectOptions
+from fnact._plugin import check_workflows
 from fnact._spec import WorkerSpec
 from fnact._watch import BarsView, PlainView, watch_run
 from fnact._worker import configured_address, connect, run_worker
@@ -213,12 +214,41 @@ def _positive(text: str) -> float:
 # -- connecting -----------------------------------------------------------------------------
 
 
+_ADDRESS = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d+)")
+
+
 def _target(address: str | None) -> str:
-    """Return the address `connect` uses: ``address``, else Temporal's environment config."""
-    if address:
-        return address
-    config = temporalio.envconfig.ClientConfig.load_client_connect_config()
-    return str(config.get("target_host") or "localhost:7233")
+    """Return the address `connect` uses: ``address``, else Temporal's environment config.
+
+    Raises:
+        CommandError: the address is not ``HOST:PORT``, naming where it came from.
+    """
+    where = "--address"
+    if not address:
+        config = temporalio.envconfig.ClientConfig.load_client_connect_config()
+        address = config.get("target_host")
+        where = "Temporal's environment configuration (TEMPORAL_ADDRESS or a profile)"
+        if not address:
+            return "localhost:7233"
+    return check_address(str(address), where)
+
+
+def check_address(address: str, where: str) -> str:
+    """Return ``address`` if it is ``HOST:PORT`` with a port from 1 to 65535.
+
+    Raises:
+        CommandError: it is not, naming ``where`` it came from.
+    """
+    found = _ADDRESS.fullmatch(address)
+    if found is None:
+        missing = ":" not in address and _ADDRESS.fullmatch(f"{address}:1") is not None
+        problem = "no port" if missing else "not HOST:PORT"
+        raise CommandError(
+            f"{where} {address!r}: {problem}; expected HOST:PORT, like localhost:7233", code=2
+        )
+    if not 0 < int(found.group(1)) <= 65535:
+        raise CommandError(f"{where} {address!r}: port {found.group(1)} is out of range", code=2)
+    return address
 
 
 async def _connect(
@@ -308,6 +338,8 @@ def configure_logging(level: str, log_format: str) -> None:
 
 def _worker(options: argparse.Namespace) -> int:
     address = options.address or configured_address()
+    if address:
+        _target(options.address)  # a malformed address is a usage error, before anything runs
     if options.namespace and not address:
         raise CommandError(
             "--namespace needs --address or TEMPORAL_ADDRESS: the embedded dev server "
@@ -335,6 +367,7 @@ async def _serve_worker(
     found: object, target: str, address: str | None, options: argparse.Namespace
 ) -> None:
     spec = await _build_spec(found, target)
+    check_workflows(spec.workflows)  # before connecting: the spec's mistake, not the server's
     task_queue: str = options.task_queue or spec.task_queue
     worker_options: dict[str, Any] = {**spec.options, **spec.worker_options}
     with contextlib.ExitStack() as stack:

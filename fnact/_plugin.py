@@ -146,6 +146,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             config.get("task_queue") or "",
         )
         config["activities"] = self._adapt(config.get("activities") or (), metrics)
+        check_workflows(config.get("workflows") or ())
         self._add_workflow_side(config, client)
         # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by these;
         # 1 s bounds cancellation latency and checkpoint loss. A value the app set stays.
@@ -302,6 +303,22 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
                 await self._store_provider().sweep()
             except Exception:
                 _log.exception("sweeping idle run states failed")
+
+
+def check_workflows(workflows: Sequence[type]) -> None:
+    """Refuse a workflow that is not a class decorated with ``@workflow.defn``.
+
+    Raises:
+        WorkerConfigurationError: naming it.
+    """
+    for item in workflows:
+        # Temporal's decorator stores the definition on the class itself, not on a base.
+        defined = isinstance(item, type) and "__temporal_workflow_definition" in vars(item)
+        if not defined:
+            name = getattr(item, "__qualname__", None) or repr(item)
+            raise WorkerConfigurationError(
+                f"fnact.Plugin: workflow {name} is not a class decorated with @workflow.defn"
+            )
 
 
 def _with_passthrough(runner: temporalio.worker.WorkflowRunner | None) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from tests.cli.conftest import ROOT, SCRIPT, clean_env, error_line, fnact
 
 
@@ -38,3 +40,34 @@ def test_installed_script_runs_the_command() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "no module named 'no_such_package'" in error_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("bad address", "--address 'bad address': not HOST:PORT; expected HOST:PORT, like "
+         "localhost:7233"),
+        ("bad::addr", "--address 'bad::addr': not HOST:PORT"),
+        ("localhost", "--address 'localhost': no port; expected HOST:PORT"),
+        ("localhost:70000", "--address 'localhost:70000': port 70000 is out of range"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["watch", "worker"])
+def test_a_malformed_address_is_a_one_line_usage_error(
+    command: str, address: str, expected: str
+) -> None:
+    """Each command checks --address before connecting: one line naming it, exit code 2."""
+    target = "wf-1" if command == "watch" else "examples.metadata.worker:spec"
+    result = fnact(command, target, "--address", address)
+    assert result.returncode == 2
+    assert expected in error_line(result.stderr)
+
+
+def test_a_malformed_environment_address_names_its_source() -> None:
+    """TEMPORAL_ADDRESS without a port is reported as the environment's, not as --address."""
+    result = fnact("watch", "wf-1", TEMPORAL_ADDRESS="temporal.internal")
+    assert result.returncode == 2
+    assert (
+        "environment configuration (TEMPORAL_ADDRESS or a profile) 'temporal.internal': no "
+        "port" in error_line(result.stderr)
+    )

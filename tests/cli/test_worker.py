@@ -174,3 +174,24 @@ async def test_config_file_profile_is_used_instead_of_the_embedded_server(
         "(namespace default)"
     )
     assert code == 0
+
+
+NOT_A_WORKFLOW = """
+import fnact
+class Report:
+    async def run(self) -> None: ...
+spec = fnact.WorkerSpec(task_queue="q", container=fnact.Container(), workflows=[Report])
+"""
+
+
+def test_a_workflow_class_without_its_decorator_is_one_line(tmp_path: Path) -> None:
+    """A spec listing a class Temporal cannot run names it in one line, before connecting."""
+    (tmp_path / "app.py").write_text(NOT_A_WORKFLOW)
+    result = subprocess.run(
+        [*FNACT, "worker", "app:spec", "--address", "127.0.0.1:1"],
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert error_line(result.stderr) == (
+        "fnact: error: fnact.Plugin: workflow Report is not a class decorated with @workflow.defn"
+    )
