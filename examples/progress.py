@@ -37,6 +37,16 @@ class CopyTable(msgspec.Struct, frozen=True):
     table: str
     rows: int
     seconds: float = 2.0
+    missing: bool = False
+    """The table does not exist: the copy returns a `TableMissing` Failure at once."""
+    flaky: bool = False
+    """The first attempt loses its connection halfway (raises); the retry copies it all."""
+
+
+class TableMissing(fnact.Fault):
+    """The table to copy does not exist."""
+
+    table: str
 
 
 class CopyArgs(msgspec.Struct, frozen=True):
@@ -50,12 +60,16 @@ class CopyArgs(msgspec.Struct, frozen=True):
 
 
 @fnact.activity(start_to_close_timeout=timedelta(minutes=5), heartbeat_timeout=timedelta(seconds=3))
-async def copy_table(ctx: fnact.ActivityContext, args: CopyTable) -> Result[int, fnact.Fault]:
+async def copy_table(ctx: fnact.ActivityContext, args: CopyTable) -> Result[int, TableMissing]:
     """Copy a table in twenty steps, reporting progress in percent after each."""
+    if args.missing:
+        return Failure(TableMissing(table=args.table))
     for step in range(1, STEPS + 1):
         await asyncio.sleep(args.seconds / STEPS)
         copied = args.rows * step // STEPS
         ctx.heartbeat(progress=100 * step / STEPS, message=f"{copied:,} of {args.rows:,} rows")
+        if args.flaky and ctx.info.attempt == 1 and step == STEPS // 2:
+            raise ConnectionError(f"lost the connection to {args.table}")
     return Success(args.rows)
 
 
@@ -67,7 +81,10 @@ class CopyTables:
     async def run(self, args: CopyArgs) -> int:
         """Run one `copy_table` per table; a Failure fails the workflow."""
         results = await asyncio.gather(
-            *(fnact.workflow.execute_activity(copy_table, table) for table in args.tables)
+            *(
+                fnact.workflow.execute_activity(copy_table, table, summary=f"copy {table.table}")
+                for table in args.tables
+            )
         )
         copied = 0
         for result in results:

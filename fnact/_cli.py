@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 import temporalio.client
 import temporalio.converter
 import temporalio.envconfig
+import temporalio.runtime
 import temporalio.service
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import WorkflowExecutionStatus
@@ -513,7 +514,9 @@ async def _watch_run(options: argparse.Namespace) -> WorkflowExecutionStatus:
     if record is not None and not record.parent.is_dir():
         raise CommandError(f"cannot save {record}: no folder {str(record.parent)!r}", code=2)
     converter = _load_converter(options.converter) if options.converter else None
-    client = await _connect(options.address, options.namespace, converter)
+    client = await _connect(
+        options.address, options.namespace, converter, client_options={"runtime": _quiet_runtime()}
+    )
     workflow_id: str = options.workflow_id
     view: BarsView | PlainView
     if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
@@ -532,10 +535,28 @@ async def _watch_run(options: argparse.Namespace) -> WorkflowExecutionStatus:
         if isinstance(view, BarsView):
             view.stop()
     if isinstance(view, BarsView):
-        print(f"workflow {workflow_id} {status.name}", flush=True)
+        print(view.closing_line(), flush=True)
     if record is not None:
         _record(record, view, workflow_id)
     return status
+
+
+def _quiet_runtime() -> temporalio.runtime.Runtime:
+    """Return a runtime whose core logs (connection retries) go to a logger that prints nothing.
+
+    Temporal's core otherwise writes its ``WARN temporalio_client::retry`` lines to
+    stderr, into the middle of the live view.
+    """
+    quiet = logging.getLogger("fnact.watch.core")
+    quiet.propagate = False
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
+    forwarding = temporalio.runtime.LogForwardingConfig(logger=quiet)
+    logs = temporalio.runtime.LoggingConfig(
+        filter=temporalio.runtime.TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=forwarding,
+    )
+    return temporalio.runtime.Runtime(telemetry=temporalio.runtime.TelemetryConfig(logging=logs))
 
 
 def _describe_failed(

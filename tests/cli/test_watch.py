@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
+import re
 import signal
 import time
 import uuid
@@ -47,9 +49,9 @@ def test_fnact_heartbeat_details_give_progress_and_message() -> None:
     beat = fnact.Heartbeat(progress=42.5, message="page 3\nof 8", checkpoint={"page": 3})
     details = Payloads(payloads=fnact.data_converter.payload_converter.to_payloads([beat]))
     row = read_activity("run", pending(details))
-    assert (row.label, row.state, row.attempt) == ("export#7", "STARTED", 3)
+    assert (row.label, row.state, row.attempt) == ("export#7", "started", 3)
     assert (row.progress, row.message) == (42.5, "page 3 of 8")
-    assert row.line() == "export#7 attempt=3 state=STARTED progress=42.5% message=page 3 of 8"
+    assert row.line() == "export#7 attempt=3 state=started progress=42.5% message=page 3 of 8"
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,7 @@ def test_other_heartbeat_details_are_tolerated(payload: Payload) -> None:
     """Details that are not fnact's, or do not decode, show no progress and no message."""
     row = read_activity("run", pending(Payloads(payloads=[payload])))
     assert (row.progress, row.message) == (None, None)
-    assert row.line() == "export#7 attempt=3 state=STARTED"
+    assert row.line() == "export#7 attempt=3 state=started"
 
 
 def test_unreachable_server_fails_quickly_in_one_line() -> None:
@@ -138,12 +140,15 @@ async def test_plain_output_shows_progress_until_completed(
     assert lines[0] == f"workflow {workflow_id} RUNNING"
     assert lines[-1] == f"workflow {workflow_id} COMPLETED"
     assert any(
-        line.startswith("copy_table#1 attempt=1 state=STARTED progress=")
+        line.startswith("copy customers attempt=1 state=started progress=")
         and " message=" in line
         and " of 100 rows" in line
         for line in lines
     )
-    assert "copy_table#2 ended" in lines
+    ended = [line for line in lines if line.startswith("copy orders attempt=1 state=completed")]
+    assert len(ended) == 1
+    assert re.fullmatch(r"copy orders attempt=1 state=completed elapsed=\d+\.\ds", ended[0])
+    assert lines[-2] == "2 activities: 2 completed"
     assert len(lines) == len(set(lines)), "a line is printed only when something changed"
     assert await handle.result() == 500
     svg = record.read_text()
@@ -188,7 +193,7 @@ async def test_terminal_output_draws_progress_bars(
     _, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
     assert "━" in output, "rich drew progress bars"
-    for shown in ("copy_table#1", "copy_table#2", "started", "attempt 1"):
+    for shown in ("copy customers", "copy orders", "started", "attempt 1", "completed"):
         assert shown in output
     assert output.rstrip().endswith(f"workflow {workflow_id} COMPLETED")
 
@@ -198,10 +203,13 @@ async def test_run_that_does_not_complete_exits_1(
     temporal_server: DevServer, idle_run: temporalio.client.WorkflowHandle[object, object]
 ) -> None:
     """A terminated run prints its TERMINATED status and exits 1."""
-    await idle_run.terminate("stopped by the test")
+    await idle_run.terminate(reason="stopped by the test")
     result = await run_fnact("watch", idle_run.id, "--address", temporal_server.address)
     assert result.returncode == 1
-    assert result.stdout.splitlines() == [f"workflow {idle_run.id} TERMINATED"]
+    assert result.stdout.splitlines() == [
+        "no activities yet",
+        f"workflow {idle_run.id} TERMINATED: stopped by the test",
+    ]
     assert result.stderr == ""
 
 
@@ -245,3 +253,72 @@ def test_converter_option_must_name_a_data_converter() -> None:
     result = run("watch", "wf", "--converter", "examples.howto.secrets_codec:TASK_QUEUE")
     assert result.returncode == 2
     assert "must be a temporalio DataConverter" in error_line(result.stderr)
+
+
+MIXED = progress.CopyArgs(
+    tables=(
+        progress.CopyTable("customers", rows=100, seconds=1.0),
+        progress.CopyTable("orders", rows=400, missing=True),
+        progress.CopyTable("order_lines", rows=800, seconds=1.0, flaky=True),
+    )
+)
+
+
+@pytest.mark.integration
+async def test_recorded_frame_shows_each_outcome_attempt_and_the_runs_reason(
+    temporal_client: temporalio.client.Client, copy_queue: str
+) -> None:
+    """A Success, a quick Failure and a retry: each row's outcome, in order, and why it failed."""
+    from rich.console import Console
+
+    from fnact._watch import BarsView, PlainView, watch_run
+
+    workflow_id = f"mixed-{uuid.uuid4().hex[:8]}"
+    await temporal_client.start_workflow(
+        progress.CopyTables.run, MIXED, id=workflow_id, task_queue=copy_queue
+    )
+    screen = Console(file=io.StringIO(), force_terminal=True, width=140)
+    bars = BarsView(screen, workflow_id)
+    try:
+        status = await watch_run(temporal_client, workflow_id, run_id=None, interval=0.2, view=bars)
+    finally:
+        bars.stop()
+    assert status is temporalio.client.WorkflowExecutionStatus.FAILED
+    recorder = Console(record=True, file=io.StringIO(), width=140)
+    recorder.print(bars.frame())
+    frame = recorder.export_text().splitlines()
+    assert frame[0].startswith(f"workflow {workflow_id} FAILED: copy failed: TableMissing(")
+    rows = frame[1:4]
+    assert rows[0].startswith("copy customers")
+    assert rows[1].startswith("copy orders")
+    assert rows[2].startswith("copy order_lines")
+    for row, shown in zip(
+        rows,
+        [("100%", "completed", "attempt 1"), ("failed", "attempt 1", "TableMissing"),
+         ("100%", "completed", "attempt 2")],
+        strict=True,
+    ):  # fmt: skip
+        assert all(part in row for part in shown), (row, shown)
+    assert all(re.search(r"\d+\.\ds", row) for row in rows), "each row shows its elapsed time"
+    assert frame[4] == "3 activities: 2 completed, 1 failed"
+    assert bars.closing_line() == frame[0]
+
+    # The same run read again, as plain lines: the Failure appears though it ended at once.
+    plain = PlainView(io.StringIO(), workflow_id)
+    await watch_run(temporal_client, workflow_id, run_id=None, interval=0.2, view=plain)
+    failed = [line for line in plain.lines if line.startswith("copy orders ")]
+    assert len(failed) == 1
+    assert " state=failed error=TableMissing" in failed[0]
+    assert plain.lines[-2:] == ["3 activities: 2 completed, 1 failed", frame[0]]
+
+
+def test_core_warnings_go_to_a_logger_that_prints_nothing() -> None:
+    """The watch's runtime forwards Temporal core's log lines away from the live view."""
+    import logging
+
+    from fnact._cli import _quiet_runtime
+
+    _quiet_runtime()
+    quiet = logging.getLogger("fnact.watch.core")
+    assert quiet.propagate is False
+    assert all(isinstance(h, logging.NullHandler) for h in quiet.handlers)
