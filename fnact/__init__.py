@@ -20,6 +20,7 @@ from fnact._runcontext import RunContextCache, RunContextStats
 from fnact._runinfo import get_workflow_id, get_workflow_run_id
 from fnact._secret import Secret
 from fnact._state import InMemoryStateStore, RunKey, RunState, StateStats, StateStore
+from fnact._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from fnact._devserver import DevServer

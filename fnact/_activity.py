@@ -142,10 +142,11 @@ class Activity(Generic[P, R, E]):
 
 
 _Fn = Callable[P, Coroutine[Any, Any, Result[R, E]]]
+# The public signatures below spell `_Fn` out: the reference renders them as written.
 
 
 @overload
-def activity(fn: _Fn[P, R, E], /) -> Activity[P, R, E]: ...
+def activity(fn: Callable[P, Coroutine[Any, Any, Result[R, E]]], /) -> Activity[P, R, E]: ...
 
 
 @overload
@@ -159,11 +160,11 @@ def activity(
     auto_heartbeat: bool | None = None,
     stall_timeout: timedelta | None = None,
     checkpoint: type[Any] | None = None,
-) -> Callable[[_Fn[P, R, E]], Activity[P, R, E]]: ...
+) -> Callable[[Callable[P, Coroutine[Any, Any, Result[R, E]]]], Activity[P, R, E]]: ...
 
 
 def activity(
-    fn: _Fn[P, R, E] | None = None,
+    fn: Callable[P, Coroutine[Any, Any, Result[R, E]]] | None = None,
     /,
     *,
     name: str | None = None,
@@ -174,7 +175,10 @@ def activity(
     auto_heartbeat: bool | None = None,
     stall_timeout: timedelta | None = None,
     checkpoint: type[Any] | None = None,
-) -> Activity[P, R, E] | Callable[[_Fn[P, R, E]], Activity[P, R, E]]:
+) -> (
+    Activity[P, R, E]
+    | Callable[[Callable[P, Coroutine[Any, Any, Result[R, E]]]], Activity[P, R, E]]
+):
     """Turn ``async def f(ctx, args, *deps) -> Result[R, E]`` into an fnact activity.
 
     The first parameter is the `ActivityContext`; the second, the activity's
@@ -201,7 +205,7 @@ def activity(
         ActivityDefinitionError: the function's signature is wrong; the message
             names the function and what is wrong.
 
-    Example:
+    Examples:
         >>> from returns.result import Result, Success
         >>> import fnact
         >>> @fnact.activity

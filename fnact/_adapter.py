@@ -84,10 +84,76 @@ def resolve_provider(
             if provider is target:
                 own: providers.Provider[Any] = provider
                 return own
+        path = _find_provider(target, parent.providers, "", set())  # in a nested container
+        if path is not None:
+            node = container
+            for part in path.split(".")[1:]:
+                node = getattr(node, part)
+            nested: providers.Provider[Any] = node
+            return nested
+    wanted = repr(target) if isinstance(target, str) else provider_name(target, container)
     raise DependencyError(
-        f"{where}: parameter {dependency.name!r} asks for {target!r}, which "
-        f"{type(container).__qualname__} does not provide"
+        f"{where}: parameter {dependency.name!r} asks for {wanted}, which "
+        f"{container_name(container)} does not provide"
     )
+
+
+def container_name(container: object) -> str:
+    """Name ``container`` by its declarative class (``AppContainer``), else by its type."""
+    parent = getattr(container, "declarative_parent", None)
+    return _class_name(parent if isinstance(parent, type) else type(container))
+
+
+def _class_name(cls: type) -> str:
+    return cls.__qualname__.rpartition("<locals>.")[2]  # a class defined in a function too
+
+
+def provider_name(provider: object, container: object = None) -> str:
+    """Name ``provider`` as ``Container.attribute`` when a declarative container holds it.
+
+    The class of ``container`` (and ``container`` itself) is searched first, then
+    every declarative container class; a provider of a nested container gets a
+    dotted name (``AppContainer.storage.bucket``). Any other provider is named by
+    its repr.
+    """
+    tables: list[tuple[str, Any]] = []
+    parent = getattr(container, "declarative_parent", None)
+    if isinstance(parent, type) and issubclass(parent, containers.DeclarativeContainer):
+        tables.append((_class_name(parent), parent.providers))
+        tables.append((_class_name(parent), getattr(container, "providers", {})))
+    pending: list[Any] = [containers.DeclarativeContainer]
+    while pending:  # every declarative container class, bases before subclasses
+        cls = pending.pop(0)
+        tables.append((_class_name(cls), cls.cls_providers))
+        pending.extend(cls.__subclasses__())
+    seen: set[int] = set()
+    for prefix, table in tables:
+        found = _find_provider(provider, table, prefix, seen)
+        if found is not None:
+            return found
+    return repr(provider)
+
+
+def _find_provider(provider: object, table: Any, prefix: str, seen: set[int]) -> str | None:
+    nested: list[tuple[str, Any]] = []
+    for name, candidate in table.items():
+        if candidate is provider:
+            return f"{prefix}.{name}"
+        if (
+            isinstance(candidate, providers.Container | providers.DependenciesContainer)
+            and id(candidate) not in seen
+        ):
+            seen.add(id(candidate))  # each nested container is searched once
+            nested.append((f"{prefix}.{name}", candidate))
+    for path, inner in nested:
+        found = _find_provider(provider, inner.providers, path, seen)
+        if found is not None:
+            return found
+    return None
+
+
+def _type_name(value: Any) -> str:
+    return value.__qualname__ if isinstance(value, type) else repr(value)
 
 
 def _accepts_workflow_args(provider: providers.Provider[Any]) -> bool:
@@ -269,6 +335,13 @@ class _Steps:
             attempt = current_attempt()
             payload = attempt.args
             if payload is None:
+                advice = attempt.missing_args_advice
+                if advice is not None:  # a test: there is no run to read the input from
+                    raise StateError(
+                        f"activity {name!r}: its context declares workflow arguments of "
+                        f"{_type_name(wf_args_type)} and none were given: {advice}",
+                        non_retryable=True,
+                    )
                 if attempt.cache is None:
                     raise StateError(
                         f"activity {name!r}: the run's input is not in the activity's headers "

@@ -3,9 +3,11 @@
     fnact dev                      the embedded Temporal dev server, until Ctrl+C
     fnact worker package.mod:spec  a worker of a `WorkerSpec` in your code
     fnact watch WORKFLOW_ID        progress bars of a run's activities, until it closes
+    fnact check module:attr ...    recorded runs against today's activity types
 
-Exit status: 0 on success (for ``watch``: the run completed), 1 on an error or a
-run that did not complete, 2 on a usage error, 130 when interrupted. Errors are
+Exit status: 0 on success (for ``watch``: the run completed; for ``check``: every
+recorded value decodes), 1 on an error, a run that did not complete or an
+incompatible value, 2 on a usage error, 130 when interrupted. Errors are
 one line on stderr, ``fnact: error: ...``.
 """
 
@@ -37,11 +39,14 @@ import temporalio.service
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import WorkflowExecutionStatus
 
+from fnact._activity import Activity
+from fnact._compat import RecordedRun, check_runs, runs_from_client, runs_from_files
 from fnact._devserver import DevServer
 from fnact._logging import JSONFormatter, TextFormatter
 from fnact._options import ConnectOptions
 from fnact._plugin import check_workflows
 from fnact._spec import WorkerSpec
+from fnact._version import __version__
 from fnact._watch import BarsView, PlainView, watch_run
 from fnact._worker import configured_address, connect, run_worker
 from fnact.exceptions import FnactError
@@ -115,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 ok, 1 error (or a watched run that did not complete), "
         "2 usage error, 130 interrupted.",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"fnact {__version__} (temporalio {temporalio.service.__version__}, Python "
+        f"{sys.version.split()[0]})",
+    )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     dev = commands.add_parser(
@@ -184,6 +195,30 @@ def _parser() -> argparse.ArgumentParser:
         "heartbeat details, as your workers use",
     )
     watch.set_defaults(command=_watch)
+
+    check = commands.add_parser(
+        "check",
+        help="check recorded runs against today's activity types before a deploy",
+        description="Decode every recorded activity input, result, Failure detail and pending "
+        "checkpoint (and the workflow input run states are built from) of the given runs with "
+        "the types of the activities MODULE:ATTR names (a fnact.WorkerSpec, a list of "
+        "activities, or a function returning either). Prints each value that no longer "
+        "decodes; exits 1 if there is one.",
+    )
+    check.add_argument("target", metavar="MODULE:ATTR", help="e.g. myapp.worker:spec")
+    check.add_argument(
+        "--history", action="append", default=[], type=Path, metavar="FILE.json",
+        help="a history exported with `temporal workflow show --output json` (repeatable)",
+    )  # fmt: skip
+    check.add_argument(
+        "--workflow-id", action="append", default=[], metavar="ID",
+        help="the latest run of this workflow, read from the server (repeatable)",
+    )  # fmt: skip
+    check.add_argument(
+        "--query", help="the runs this list filter finds, e.g. 'ExecutionStatus=\"Running\"'"
+    )
+    _add_connection(check)
+    check.set_defaults(command=_check)
     return parser
 
 
@@ -496,6 +531,49 @@ async def _build_spec(found: object, target: str) -> WorkerSpec:
             f"{target}() returned {type(built).__qualname__}, not a fnact.WorkerSpec", code=2
         )
     return built
+
+
+# -- fnact check ----------------------------------------------------------------------------
+
+
+def _check(options: argparse.Namespace) -> int:
+    if not (options.history or options.workflow_id or options.query):
+        raise CommandError("give runs to check: --history, --workflow-id or --query", code=2)
+    activities = _activities(_load(options.target), options.target)
+    try:
+        runs = runs_from_files(options.history)
+    except ValueError as exc:
+        raise CommandError(str(exc), code=2) from None
+    if options.workflow_id or options.query:
+        runs += asyncio.run(_server_runs(options))
+    report = check_runs(runs, activities)
+    print(report, flush=True)
+    return 0 if report.ok else 1
+
+
+async def _server_runs(options: argparse.Namespace) -> list[RecordedRun]:
+    client = await _connect(options.address, options.namespace)
+    try:
+        return await runs_from_client(client, query=options.query, workflow_ids=options.workflow_id)
+    except temporalio.service.RPCError as exc:
+        raise CommandError(f"cannot read the runs: {exc.message}") from None
+
+
+def _activities(found: object, target: str) -> list[object]:
+    """Return the activities ``found`` names: a spec's, a list's, or a function's result's."""
+    if callable(found) and not isinstance(found, Activity | WorkerSpec):
+        found = found()
+    if isinstance(found, WorkerSpec):
+        return list(found.activities)
+    if isinstance(found, Activity):
+        return [found]
+    if isinstance(found, list | tuple) and all(callable(item) for item in found):
+        return list(found)
+    raise CommandError(
+        f"{target} must be a fnact.WorkerSpec, a list of activities, or a function returning "
+        f"one, not {type(found).__qualname__}",
+        code=2,
+    )
 
 
 # -- fnact watch ----------------------------------------------------------------------------

@@ -33,10 +33,11 @@ class SystemClock:
 class FakeClock:
     """A clock that moves only when told to, for tests.
 
-    >>> from datetime import datetime, timedelta, timezone
-    >>> clock = FakeClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
-    >>> clock.advance(timedelta(minutes=15)).isoformat()
-    '2026-01-01T00:15:00+00:00'
+    Examples:
+        >>> from datetime import datetime, timedelta, timezone
+        >>> clock = FakeClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+        >>> clock.advance(timedelta(minutes=15)).isoformat()
+        '2026-01-01T00:15:00+00:00'
     """
 
     __slots__ = ("_now",)

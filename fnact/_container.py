@@ -21,11 +21,12 @@ __all__ = ["Container", "Settings"]
 class Settings:
     """fnact's settings; override the container's ``settings`` provider to change them.
 
-    >>> from dependency_injector import providers
-    >>> container = Container()
-    >>> _ = container.settings.override(providers.Object(Settings(output_root=Path("/data"))))
-    >>> container.settings().output_root
-    PosixPath('/data')
+    Examples:
+        >>> from dependency_injector import providers
+        >>> container = Container()
+        >>> _ = container.settings.override(providers.Object(Settings(output_root=Path("/data"))))
+        >>> container.settings().output_root
+        PosixPath('/data')
     """
 
     state_ttl: timedelta = timedelta(minutes=15)

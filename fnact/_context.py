@@ -13,18 +13,18 @@ import temporalio.activity
 from typing_extensions import TypeVar
 
 from fnact._heartbeat import (
+    Heartbeat,
     Heartbeater,
-    HeartbeatSink,
     current_heartbeater,
     decode_checkpoint,
     send_interval,
 )
-from fnact._limits import DEFAULT_PAYLOAD_LIMIT
 from fnact._logging import BoundLogger
 from fnact._paths import (
     atomic_write,
     format_output_path,
     output_file,
+    output_written,
     remove_stale_parts,
     run_start_time,
 )
@@ -52,14 +52,15 @@ class ActivityContext(Generic[H, W]):
     use the run's state annotates its context as plain ``ActivityContext``.
 
     Inside a worker fnact builds the context. In a unit test, build one
-    directly (or with `fnact.testing`) and await the activity with it:
+    directly (or with `fnact.testing`) and await the activity with it.
 
-    >>> import asyncio
-    >>> from datetime import datetime, timezone
-    >>> from fnact import ActivityContext, RunState
-    >>> ctx = ActivityContext(state=RunState("db", {"day": 1}, datetime.now(timezone.utc)))
-    >>> ctx.state.workflow_args
-    {'day': 1}
+    Examples:
+        >>> import asyncio
+        >>> from datetime import datetime, timezone
+        >>> from fnact import ActivityContext, RunState
+        >>> ctx = ActivityContext(state=RunState("db", {"day": 1}, datetime.now(timezone.utc)))
+        >>> ctx.state.workflow_args
+        {'day': 1}
     """
 
     __slots__ = (
@@ -82,10 +83,10 @@ class ActivityContext(Generic[H, W]):
         state: RunState[H, W] | None = None,
         output_root: str | Path = ".",
         logger: logging.Logger | None = None,
-        heartbeat: HeartbeatSink | Heartbeater | None = None,
+        heartbeat: Callable[[Heartbeat], None] | Heartbeater | None = None,
         cancelled: asyncio.Event | None = None,
         run_started: datetime | None = None,
-        payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
+        payload_limit: int = 2 * 1024 * 1024,  # DEFAULT_PAYLOAD_LIMIT, spelled out for the docs
     ) -> None:
         """Build a context.
 
@@ -208,6 +209,9 @@ class ActivityContext(Generic[H, W]):
         written = atomic_write(target, data.encode() if isinstance(data, str) else data)
         if self.info.attempt > 1:
             remove_stale_parts(written, before=self.info.started_time)
+        observer = output_written.get()
+        if observer is not None:
+            observer(written)
         return written
 
     @property

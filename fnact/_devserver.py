@@ -13,13 +13,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from fnact.exceptions import FnactError
+from fnact.exceptions import DevServerError
 
 __all__ = ["DevServer", "DevServerError", "find_temporal_cli"]
-
-
-class DevServerError(FnactError, RuntimeError):
-    """The embedded Temporal dev server cannot be found or started."""
 
 
 def find_temporal_cli() -> Path | None:

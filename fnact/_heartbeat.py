@@ -31,7 +31,7 @@ import temporalio.activity
 from temporalio.exceptions import ApplicationError
 
 from fnact._codec import decoder_for, non_finite_path, to_payload
-from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payload_too_large, payloads_size
+from fnact._limits import payload_too_large, payloads_size
 from fnact._secret import Secret
 
 if TYPE_CHECKING:
@@ -155,11 +155,11 @@ class Heartbeater:
         self,
         *,
         interval: float,
-        sink: HeartbeatSink | None = None,
+        sink: Callable[[Heartbeat], None] | None = None,
         auto_interval: float | None = None,
         stall_timeout: float | None = None,
         name: str = "activity",
-        payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
+        payload_limit: int = 2 * 1024 * 1024,  # DEFAULT_PAYLOAD_LIMIT, spelled out for the docs
     ) -> None:
         self.interval: float = interval
         self.payload_limit: int = payload_limit

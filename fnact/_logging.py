@@ -30,10 +30,11 @@ class BoundLogger:
     Each field is set as an attribute of the `logging.LogRecord` (unless it
     would shadow a standard attribute) and all of them are in ``record.fields``.
 
-    >>> import logging
-    >>> log = BoundLogger(logging.getLogger("demo"), {"workflow_id": "wf-1"})
-    >>> log.bind(table="users").fields
-    {'workflow_id': 'wf-1', 'table': 'users'}
+    Examples:
+        >>> import logging
+        >>> log = BoundLogger(logging.getLogger("demo"), {"workflow_id": "wf-1"})
+        >>> log.bind(table="users").fields
+        {'workflow_id': 'wf-1', 'table': 'users'}
     """
 
     __slots__ = ("_fields", "_logger")
@@ -102,10 +103,11 @@ def _default(value: object) -> object:
 class JSONFormatter(logging.Formatter):
     """Format each record as one line of JSON, with its fields at the top level.
 
-    >>> import logging
-    >>> record = logging.makeLogRecord({"msg": "hi", "levelname": "INFO", "created": 0.0})
-    >>> JSONFormatter().format(record)
-    '{"time":"1970-01-01T00:00:00+00:00","level":"INFO","logger":null,"message":"hi"}'
+    Examples:
+        >>> import logging
+        >>> record = logging.makeLogRecord({"msg": "hi", "levelname": "INFO", "created": 0.0})
+        >>> JSONFormatter().format(record)
+        '{"time":"1970-01-01T00:00:00+00:00","level":"INFO","logger":null,"message":"hi"}'
     """
 
     def __init__(self) -> None:
@@ -135,13 +137,14 @@ class TextFormatter(logging.Formatter):
 
     A value with a space, a quote or an ``=`` is quoted; a `Secret` shows its mask.
 
-    >>> import logging
-    >>> record = logging.makeLogRecord(
-    ...     {"msg": "listed tables", "levelname": "INFO", "name": "fnact.activity",
-    ...      "fields": {"workflow_id": "wf-1", "attempt": 2, "note": "two words"}}
-    ... )
-    >>> TextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
-    "INFO fnact.activity: listed tables workflow_id=wf-1 attempt=2 note='two words'"
+    Examples:
+        >>> import logging
+        >>> record = logging.makeLogRecord(
+        ...     {"msg": "listed tables", "levelname": "INFO", "name": "fnact.activity",
+        ...      "fields": {"workflow_id": "wf-1", "attempt": 2, "note": "two words"}}
+        ... )
+        >>> TextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
+        "INFO fnact.activity: listed tables workflow_id=wf-1 attempt=2 note='two words'"
     """
 
     def __init__(self, fmt: str = TEXT_FORMAT) -> None:

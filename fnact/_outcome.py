@@ -45,25 +45,30 @@ class Fault(msgspec.Struct, kw_only=True, metaclass=_FaultMeta):
     A fault is a value, not an exception. Its class name becomes the Temporal
     failure's ``type``; its fields travel as the failure's details and come back
     as the same type in the workflow. Class attributes declare how Temporal
-    treats it:
-
-    >>> from datetime import timedelta
-    >>> class RateLimited(Fault):
-    ...     non_retryable = False
-    ...     retry_after_s: float
-    ...     def retry_delay(self) -> timedelta | None:
-    ...         return timedelta(seconds=self.retry_after_s)
-    >>> RateLimited(retry_after_s=2.0).retry_delay()
-    datetime.timedelta(seconds=2)
+    treats it.
 
     A fault can be ``frozen=True``: immutable, and hashable. msgspec passes that on to
     subclasses, but mypy and pyright do not, so a subclass of a frozen fault says
-    ``frozen=True`` again:
+    ``frozen=True`` again.
 
-    >>> class Gone(Fault, frozen=True):
-    ...     key: str
-    >>> Gone(key="a") == Gone(key="a") and hash(Gone(key="a")) == hash(Gone(key="a"))
-    True
+    Examples:
+        A retryable fault that tells Temporal when to retry:
+
+        >>> from datetime import timedelta
+        >>> class RateLimited(Fault):
+        ...     non_retryable = False
+        ...     retry_after_s: float
+        ...     def retry_delay(self) -> timedelta | None:
+        ...         return timedelta(seconds=self.retry_after_s)
+        >>> RateLimited(retry_after_s=2.0).retry_delay()
+        datetime.timedelta(seconds=2)
+
+        A frozen fault, hashable:
+
+        >>> class Gone(Fault, frozen=True):
+        ...     key: str
+        >>> Gone(key="a") == Gone(key="a") and hash(Gone(key="a")) == hash(Gone(key="a"))
+        True
     """
 
     non_retryable: ClassVar[bool] = True

@@ -7,10 +7,14 @@ run therefore agrees on the path, and two runs never share one.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import secrets
 import tempfile
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from fnact._runinfo import current_attempt, require_info, run_key, start_overrid
 from fnact.exceptions import StateError
 
 __all__ = [
+    "output_written",
     "atomic_write",
     "build_output_path",
     "format_output_path",
@@ -27,6 +32,11 @@ __all__ = [
     "remove_stale_parts",
     "safe_segment",
 ]
+
+output_written: ContextVar[Callable[[Path], None] | None] = ContextVar(
+    "fnact_output_written", default=None
+)
+"""Told of each file `ActivityContext.write_output` has written: the harness's crash rehearsal."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+@,-]")
 _MAX_SEGMENT = 200
@@ -150,15 +160,42 @@ def output_file(folder: Path, relative: str) -> Path:
     return folder.joinpath(*parts)
 
 
+_PART_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # as tempfile names its files
+_CREATE = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _create_part(path: Path) -> tuple[int, str]:
+    """Create a new temporary file beside ``path``; return its descriptor and name.
+
+    Unlike `tempfile.mkstemp` (always 0600), the file gets the mode `open` would
+    give it: 0666 less the process's umask (and a folder's default ACL applies).
+    """
+    for _ in range(tempfile.TMP_MAX):
+        name = "".join(secrets.choice(_PART_CHARS) for _ in range(8))
+        tmp = os.path.join(path.parent, f".{path.name}.{name}.part")
+        try:
+            return os.open(tmp, _CREATE, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(path))
+
+
 def atomic_write(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file, fsync, then a rename.
 
     Readers see either no file or the whole file, never a partial one, even if
     the worker is killed mid-write; a second write of the same path replaces the
-    first whole.
+    first whole. The file's mode is 0666 less the umask, as with `open`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    fd, tmp = _create_part(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -190,7 +227,7 @@ def remove_stale_parts(path: Path, *, before: datetime) -> int:
     return removed
 
 
-_PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")  # what atomic_write's mkstemp names
+_PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")  # what atomic_write's _create_part names
 
 
 def remove_run_parts(folder: Path) -> int:

@@ -160,10 +160,16 @@ class RunContextCache:
     """Workers of this container now running; the last to stop closes the states."""
     last_end_check: float = float("-inf")
     """Event-loop time of the last check for ended runs (see `RunEndWatcher`)."""
-    _starts: OrderedDict[RunKey, datetime] = field(default_factory=OrderedDict, repr=False)
-    _pending: dict[RunKey, asyncio.Future[RunFacts]] = field(default_factory=dict, repr=False)
-    _handoffs: OrderedDict[RunKey, RunFacts] = field(default_factory=OrderedDict, repr=False)
-    _handoff_bytes: int = field(default=0, repr=False)
+    _starts: OrderedDict[RunKey, datetime] = field(
+        default_factory=OrderedDict, repr=False, init=False
+    )
+    _pending: dict[RunKey, asyncio.Future[RunFacts]] = field(
+        default_factory=dict, repr=False, init=False
+    )
+    _handoffs: OrderedDict[RunKey, RunFacts] = field(
+        default_factory=OrderedDict, repr=False, init=False
+    )
+    _handoff_bytes: int = field(default=0, repr=False, init=False)
 
     def __post_init__(self) -> None:
         if self.max_runs < 1:

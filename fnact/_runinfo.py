@@ -60,10 +60,13 @@ class Attempt:
     The headers are read when first asked for: most attempts never need the input.
     """
 
-    __slots__ = ("_args", "_headers", "_start", "cache", "error")
+    __slots__ = ("_args", "_headers", "_start", "cache", "error", "missing_args_advice")
 
     def __init__(
-        self, headers: Mapping[str, Payload] | None = None, cache: RunContextCache | None = None
+        self,
+        headers: Mapping[str, Payload] | None = None,
+        cache: RunContextCache | None = None,
+        missing_args_advice: str | None = None,
     ) -> None:
         self._headers = headers
         self._start: Any = _UNREAD
@@ -71,6 +74,9 @@ class Attempt:
         self.cache: RunContextCache | None = cache
         self.error: StateError | None = None
         """Why the run's start time could not be read, raised when it is asked for."""
+        self.missing_args_advice: str | None = missing_args_advice
+        """What to do when the run's input is missing, for a caller with no run to read it
+        from (the test harness); ``None`` on a worker."""
 
     @property
     def start(self) -> Payload | None:
@@ -100,10 +106,17 @@ start_override: contextvars.ContextVar[datetime | None] = contextvars.ContextVar
 
 
 def set_attempt(
-    headers: Mapping[str, Payload], cache: RunContextCache | None = None
+    headers: Mapping[str, Payload],
+    cache: RunContextCache | None = None,
+    *,
+    missing_args_advice: str | None = None,
 ) -> contextvars.Token[Attempt]:
-    """Record the current activity attempt's run headers and the worker's cache."""
-    return _attempt.set(Attempt(headers, cache))
+    """Record the current activity attempt's run headers and the worker's cache.
+
+    ``missing_args_advice`` tells the user what to do when the run's input is
+    missing; the test harness gives it, as no run's history backs its attempts.
+    """
+    return _attempt.set(Attempt(headers, cache, missing_args_advice))
 
 
 def final_state_error(error: StateError) -> ApplicationError:

@@ -18,13 +18,14 @@ class Secret:
     does travel in activity and workflow *inputs* (the activity needs it): see
     the "Handle secrets" how-to for encrypting payloads with a codec.
 
-    >>> token = Secret("s3cr3t")
-    >>> token
-    Secret('********')
-    >>> f"token={token}"
-    'token=********'
-    >>> token.reveal()
-    's3cr3t'
+    Examples:
+        >>> token = Secret("s3cr3t")
+        >>> token
+        Secret('********')
+        >>> f"token={token}"
+        'token=********'
+        >>> token.reveal()
+        's3cr3t'
     """
 
     __slots__ = ("_value",)

@@ -65,7 +65,10 @@ class RunState(Generic[H_co, W_co]):
 
 
 StateBuilder = Callable[[], Awaitable[tuple[Any, Any]]]
-"""Builds a run's ``(handler, workflow_args)``; called at most once per build."""
+"""Builds a run's ``(handler, workflow_args)``; called at most once per build.
+
+The public signatures spell it out: the reference renders them as written.
+"""
 
 
 @dataclass(slots=True)
@@ -93,9 +96,13 @@ class StateStore(Protocol):
     stats: StateStats
 
     def lease(
-        self, key: RunKey, build: StateBuilder
+        self, key: RunKey, build: Callable[[], Awaitable[tuple[Any, Any]]]
     ) -> AbstractAsyncContextManager[RunState[Any, Any]]:
-        """Hold the run's current state for one activity attempt, building it if needed."""
+        """Hold the run's current state for one activity attempt, building it if needed.
+
+        ``build`` returns the run's ``(handler, workflow_args)``; the store calls it
+        at most once per build, however many attempts wait for it.
+        """
         ...
 
     async def release(self, key: RunKey) -> bool:
@@ -161,8 +168,12 @@ class InMemoryStateStore:
     idle_expiry: timedelta = timedelta(minutes=30)
     max_runs: int = 10_000
     stats: StateStats = field(default_factory=StateStats)
-    _entries: OrderedDict[RunKey, _Record] = field(default_factory=OrderedDict, repr=False)
-    _pending: dict[RunKey, asyncio.Future[_Record]] = field(default_factory=dict, repr=False)
+    _entries: OrderedDict[RunKey, _Record] = field(
+        default_factory=OrderedDict, repr=False, init=False
+    )
+    _pending: dict[RunKey, asyncio.Future[_Record]] = field(
+        default_factory=dict, repr=False, init=False
+    )
 
     def __post_init__(self) -> None:
         if self.ttl <= timedelta(0):
@@ -176,7 +187,9 @@ class InMemoryStateStore:
         return len(self._entries)
 
     @asynccontextmanager
-    async def lease(self, key: RunKey, build: StateBuilder) -> AsyncIterator[RunState[Any, Any]]:
+    async def lease(
+        self, key: RunKey, build: Callable[[], Awaitable[tuple[Any, Any]]]
+    ) -> AsyncIterator[RunState[Any, Any]]:
         """Hold the run's current state for one activity attempt, building it if needed."""
         record = await self._acquire(key, build)
         try:
@@ -186,7 +199,9 @@ class InMemoryStateStore:
             if record.retired and record.users == 0:
                 await self._close(record)
 
-    async def get(self, key: RunKey, build: StateBuilder) -> RunState[Any, Any]:
+    async def get(
+        self, key: RunKey, build: Callable[[], Awaitable[tuple[Any, Any]]]
+    ) -> RunState[Any, Any]:
         """Return the run's current state without holding it."""
         async with self.lease(key, build) as state:
             return state

@@ -7,6 +7,7 @@ them share one base::
     FnactError
     ├── ActivityDefinitionError   a decorated function has a wrong signature
     ├── DependencyError           a dependency cannot be resolved
+    ├── DevServerError            the embedded Temporal dev server cannot start
     ├── NotInActivityError        an activity-only call made outside an activity
     ├── StateError                the run's state cannot be built or read
     └── WorkerConfigurationError  a worker cannot be built as asked
@@ -17,6 +18,7 @@ from __future__ import annotations
 __all__ = [
     "ActivityDefinitionError",
     "DependencyError",
+    "DevServerError",
     "FnactError",
     "NotInActivityError",
     "StateError",
@@ -34,6 +36,13 @@ class ActivityDefinitionError(FnactError, TypeError):
 
 class DependencyError(FnactError, LookupError):
     """A dependency an activity declares cannot be resolved."""
+
+
+class DevServerError(FnactError, RuntimeError):
+    """The embedded Temporal dev server cannot be found or started.
+
+    Raised by `fnact.DevServer`; also importable from `fnact.testing`.
+    """
 
 
 class NotInActivityError(FnactError, RuntimeError):

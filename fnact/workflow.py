@@ -50,8 +50,6 @@ P = ParamSpec("P")
 DEFAULT_START_TO_CLOSE_TIMEOUT = timedelta(minutes=10)
 """The start-to-close timeout used when neither the activity nor the call sets a timeout."""
 
-_TRY_CANCEL = ActivityCancellationType.TRY_CANCEL
-
 
 class ActivityHandle(Generic[R, E]):
     """A started fnact activity: await it for its `Result`.
@@ -171,7 +169,7 @@ def start_activity(
     schedule_to_start_timeout: timedelta | None = None,
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
-    cancellation_type: ActivityCancellationType = _TRY_CANCEL,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     activity_id: str | None = None,
     versioning_intent: VersioningIntent | None = None,
     summary: str | None = None,
@@ -184,6 +182,33 @@ def start_activity(
     does. Options default to those given to `fnact.activity`; each keyword
     overrides one, and the others (``priority``, ``summary``, ...) are passed to
     `temporalio.workflow.start_activity` unchanged.
+
+    Args:
+        activity: the fnact activity (a function decorated with `fnact.activity`).
+        args: the activity's input: the value of its second parameter, encoded once
+            by the workflow's payload converter.
+        task_queue: the task queue to run the activity on; the workflow's own by default.
+        start_to_close_timeout: the longest one attempt may take; the decorator's by
+            default, or `DEFAULT_START_TO_CLOSE_TIMEOUT` when no timeout is set at all.
+        schedule_to_close_timeout: the longest the activity may take from being
+            scheduled to completing, retries included; the decorator's by default.
+        schedule_to_start_timeout: the longest the activity may wait in the task queue
+            before a worker starts it.
+        heartbeat_timeout: the longest an attempt may go without a heartbeat before
+            Temporal times it out; the decorator's by default.
+        retry_policy: how failed attempts are retried; the decorator's by default,
+            else Temporal's default.
+        cancellation_type: how the activity is treated when the workflow cancels it.
+        activity_id: a unique id for the activity; rarely needed.
+        versioning_intent: whether the activity should run on a worker with a
+            compatible Build Id (Worker Versioning; deprecated by Temporal).
+        summary: a single-line summary shown in the UI and CLI.
+        event_groups: event groups to associate the command with, besides those
+            active in the current scope.
+        priority: the activity's priority.
+
+    Returns:
+        A handle; awaiting it gives the activity's `Result`.
 
     Raises:
         ApplicationError: non-retryable, at once, when ``args`` encodes to more than
@@ -230,7 +255,7 @@ async def execute_activity(
     schedule_to_start_timeout: timedelta | None = None,
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
-    cancellation_type: ActivityCancellationType = _TRY_CANCEL,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     activity_id: str | None = None,
     versioning_intent: VersioningIntent | None = None,
     summary: str | None = None,
@@ -245,6 +270,33 @@ async def execute_activity(
     activity comes back as ``Failure(e)`` with ``e``'s own type. Other failures
     (timeouts, exceptions after the last retry, cancellation) are raised as
     Temporal raises them.
+
+    Args:
+        activity: the fnact activity (a function decorated with `fnact.activity`).
+        args: the activity's input: the value of its second parameter, encoded once
+            by the workflow's payload converter.
+        task_queue: the task queue to run the activity on; the workflow's own by default.
+        start_to_close_timeout: the longest one attempt may take; the decorator's by
+            default, or `DEFAULT_START_TO_CLOSE_TIMEOUT` when no timeout is set at all.
+        schedule_to_close_timeout: the longest the activity may take from being
+            scheduled to completing, retries included; the decorator's by default.
+        schedule_to_start_timeout: the longest the activity may wait in the task queue
+            before a worker starts it.
+        heartbeat_timeout: the longest an attempt may go without a heartbeat before
+            Temporal times it out; the decorator's by default.
+        retry_policy: how failed attempts are retried; the decorator's by default,
+            else Temporal's default.
+        cancellation_type: how the activity is treated when the workflow cancels it.
+        activity_id: a unique id for the activity; rarely needed.
+        versioning_intent: whether the activity should run on a worker with a
+            compatible Build Id (Worker Versioning; deprecated by Temporal).
+        summary: a single-line summary shown in the UI and CLI.
+        event_groups: event groups to associate the command with, besides those
+            active in the current scope.
+        priority: the activity's priority.
+
+    Returns:
+        ``Success`` with the activity's value, or ``Failure`` with its fault.
 
     Raises:
         ApplicationError: non-retryable, at once, when ``args`` encodes to more than
@@ -279,7 +331,7 @@ def start_local_activity(
     schedule_to_start_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     local_retry_threshold: timedelta | None = None,
-    cancellation_type: ActivityCancellationType = _TRY_CANCEL,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     activity_id: str | None = None,
     summary: str | None = None,
     event_groups: Sequence[EventGroup] | None = None,
@@ -292,6 +344,28 @@ def start_local_activity(
     heartbeat timeout, so the decorator's ``heartbeat_timeout`` is not used; its
     timeouts and retry policy are the defaults, and the other keywords are those
     of `temporalio.workflow.start_local_activity`.
+
+    Args:
+        activity: the fnact activity (a function decorated with `fnact.activity`).
+        args: the activity's input: the value of its second parameter, encoded once
+            by the workflow's payload converter.
+        start_to_close_timeout: the longest one attempt may take; the decorator's by
+            default, or `DEFAULT_START_TO_CLOSE_TIMEOUT` when no timeout is set at all.
+        schedule_to_close_timeout: the longest the activity may take from being
+            scheduled to completing, retries included; the decorator's by default.
+        schedule_to_start_timeout: the longest the activity may wait before it starts.
+        retry_policy: how failed attempts are retried; the decorator's by default,
+            else Temporal's default.
+        local_retry_threshold: a retry whose backoff is longer than this is scheduled
+            with a workflow timer instead of being retried locally.
+        cancellation_type: how the activity is treated when the workflow cancels it.
+        activity_id: a unique id for the activity; rarely needed.
+        summary: a single-line summary shown in the UI and CLI.
+        event_groups: event groups to associate the command with, besides those
+            active in the current scope.
+
+    Returns:
+        A handle; awaiting it gives the activity's `Result`.
 
     Raises:
         ApplicationError: non-retryable, at once, when ``args`` encodes to more than
@@ -333,7 +407,7 @@ async def execute_local_activity(
     schedule_to_start_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     local_retry_threshold: timedelta | None = None,
-    cancellation_type: ActivityCancellationType = _TRY_CANCEL,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     activity_id: str | None = None,
     summary: str | None = None,
     event_groups: Sequence[EventGroup] | None = None,
@@ -342,6 +416,28 @@ async def execute_local_activity(
 
     The local twin of `execute_activity`; see `start_local_activity` for what
     differs.
+
+    Args:
+        activity: the fnact activity (a function decorated with `fnact.activity`).
+        args: the activity's input: the value of its second parameter, encoded once
+            by the workflow's payload converter.
+        start_to_close_timeout: the longest one attempt may take; the decorator's by
+            default, or `DEFAULT_START_TO_CLOSE_TIMEOUT` when no timeout is set at all.
+        schedule_to_close_timeout: the longest the activity may take from being
+            scheduled to completing, retries included; the decorator's by default.
+        schedule_to_start_timeout: the longest the activity may wait before it starts.
+        retry_policy: how failed attempts are retried; the decorator's by default,
+            else Temporal's default.
+        local_retry_threshold: a retry whose backoff is longer than this is scheduled
+            with a workflow timer instead of being retried locally.
+        cancellation_type: how the activity is treated when the workflow cancels it.
+        activity_id: a unique id for the activity; rarely needed.
+        summary: a single-line summary shown in the UI and CLI.
+        event_groups: event groups to associate the command with, besides those
+            active in the current scope.
+
+    Returns:
+        ``Success`` with the activity's value, or ``Failure`` with its fault.
 
     Raises:
         ApplicationError: non-retryable, at once, when ``args`` encodes to more than

@@ -8,6 +8,9 @@
     python3 scripts/task.py pyright   basedpyright --strict on examples/ + --verifytypes fnact
     python3 scripts/task.py docs      mkdocs build --strict
     python3 scripts/task.py bench     run the benchmarks
+    python3 scripts/task.py versions  the unit tests on each other Python found (3.12, 3.13)
+    python3 scripts/task.py package   build the wheel, install it in a clean venv, run the
+                                      README's Quick start there
     python3 scripts/task.py ci        everything CI runs
 
 Extra arguments after the task go to the underlying tool
@@ -16,11 +19,15 @@ Extra arguments after the task go to the underlying tool
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -115,6 +122,72 @@ def pyright(*args: str) -> None:
         sys.exit(1)
 
 
+OTHER_PYTHONS = ("3.12", "3.13")
+"""The Pythons besides the main one whose unit tests `versions` runs, when the machine has them."""
+
+
+def find_python(version: str) -> str | None:
+    """Return an interpreter of Python ``version`` on ``PATH`` or in pyenv, if one runs."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(glob.glob(str(pyenv / f"{version}.*" / "bin" / f"python{version}")))
+    for candidate in filter(None, candidates):
+        probe = [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+        found = subprocess.run(probe, capture_output=True, text=True, check=False)
+        if found.returncode == 0 and found.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def versions(*args: str) -> None:
+    """Run the unit tests (and doctests) on each of `OTHER_PYTHONS` the machine has."""
+    for version in OTHER_PYTHONS:
+        python = find_python(version)
+        if python is None:
+            print(f"Python {version}: not found on PATH or in pyenv; its unit tests did not run")
+            continue
+        env_dir = ROOT / "build" / f"venv-{version}"
+        env_python = env_dir / "bin" / "python"
+        if not env_python.exists():
+            run([python, "-m", "venv", str(env_dir)])
+        pip = [str(env_python), "-m", "pip", "--disable-pip-version-check", "-q"]
+        run([*pip, "install", "-e", f"{ROOT}[test]"])
+        print(f"Python {version} ({python}): unit tests", flush=True)
+        run([str(env_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "fnact",
+             "tests/unit", *args])  # fmt: skip
+
+
+def readme_example() -> tuple[str, str]:
+    """Return the README's Quick start code and the output it shows."""
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", (ROOT / "README.md").read_text(), re.S | re.M)
+    (_, code), (_, printed) = blocks[1], blocks[2]
+    return code, printed
+
+
+def package() -> None:
+    """Build the wheel, install it with its server extra in a new venv, run the Quick start."""
+    dist = ROOT / "build" / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    run([str(PYTHON), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)])
+    (wheel,) = dist.glob("fnact-*.whl")
+    with tempfile.TemporaryDirectory() as folder:
+        place = Path(folder)
+        venv.EnvBuilder(with_pip=True).create(place / "venv")
+        python = place / "venv" / "bin" / "python"
+        pip = [str(python), "-m", "pip", "--disable-pip-version-check", "-q"]
+        run([*pip, "install", f"fnact[server] @ {wheel.as_uri()}"])
+        code, printed = readme_example()
+        (place / "hello.py").write_text(code)
+        done = subprocess.run([str(python), "hello.py"], cwd=place, capture_output=True,
+                              text=True, timeout=120, check=False)  # fmt: skip
+        if done.returncode or done.stdout != printed:
+            sys.exit(f"the README's Quick start from {wheel.name} printed:\n{done.stdout}"
+                     f"{done.stderr}\nexpected:\n{printed}")  # fmt: skip
+        shown = subprocess.run([str(place / "venv" / "bin" / "fnact"), "--version"],
+                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+        print(f"{wheel.name}: installed in a clean venv; the Quick start ran; {shown.strip()}")
+
+
 def main(argv: list[str]) -> None:
     """Dispatch one task."""
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -135,10 +208,12 @@ def main(argv: list[str]) -> None:
         "pyright": lambda: pyright(*extra),
         "docs": lambda: tool("mkdocs", "build", "--strict", *extra),
         "bench": lambda: run([str(PYTHON), "benchmarks/run.py", *extra]),
+        "versions": lambda: versions(*extra),
+        "package": package,
     }
     if task == "ci":
         ensure_env()
-        for name in ("lint", "types", "pyright", "docs", "test"):
+        for name in ("lint", "types", "pyright", "docs", "test", "versions", "package"):
             print(f"== {name}", flush=True)
             tasks[name]()
         return

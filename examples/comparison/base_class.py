@@ -6,6 +6,7 @@ asks, rebuilt after a hard-coded 15 minutes, and never released. `OrdersActiviti
 subclasses it; the worker registers the instance's bound methods.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,10 +18,12 @@ from temporalio.exceptions import ApplicationError
 
 from examples.comparison.shop import Order, OrdersDB, Vault
 
+# --8<-- [end:imports]
+
+# --8<-- [start:base]
 H = TypeVar("H")
 
 
-# --8<-- [start:base]
 @dataclass
 class RunState(Generic[H]):
     """What one workflow shares between its activities."""

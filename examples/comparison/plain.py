@@ -4,12 +4,15 @@ A module-level vault client, a connection per call, and "customer not found" rai
 hand as a non-retryable `ApplicationError`.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from examples.comparison.shop import Order, OrdersDB, SummaryArgs, Vault
+
+# --8<-- [end:imports]
 
 # --8<-- [start:activity]
 vault = Vault.from_env()  # built when the module is imported; tests patch it

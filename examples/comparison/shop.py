@@ -6,6 +6,7 @@ come from a `Vault` (a stand-in for a secrets manager). The database checks them
 its ``accounts`` table, so a rotated password really is rejected.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import os
@@ -14,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:values]
@@ -50,12 +53,16 @@ def summarize(customer_id: int, orders: Sequence[Order]) -> Summary:
     return Summary(customer_id, len(orders), sum(order.total_cents for order in orders))
 
 
+# --8<-- [start:credentials]
 @dataclass(frozen=True)
 class Credentials:
     """A database login."""
 
     user: str
     password: str
+
+
+# --8<-- [end:credentials]
 
 
 class LoginRejectedError(Exception):

@@ -1,5 +1,6 @@
 """The activity with fnact: a function that returns a Result, its handler from a container."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,6 +12,8 @@ from temporalio.common import RetryPolicy
 
 import fnact
 from examples.comparison.shop import LoginRejectedError, Order, OrdersDB, SummaryArgs, Vault
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:faults]

@@ -1,5 +1,6 @@
 """How each version's activity is given to a worker."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from temporalio.client import Client
@@ -10,6 +11,8 @@ from examples.comparison import plain
 from examples.comparison.base_class import OrdersActivities
 from examples.comparison.with_fnact import Container, fetch_orders
 from examples.comparison.workflows import BaseClassOrderSummary, OrderSummary, PlainOrderSummary
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:plain]

@@ -5,6 +5,7 @@ Temporal's workflow sandbox re-imports this module for every run, so the activit
 modules come in passed through, and the module does no I/O.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
         LoginRejected,
         fetch_orders,
     )
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:plain]

@@ -3,6 +3,7 @@
 The how-to guide "Log with context" shows these pieces.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,10 @@ from returns.result import Result, Success
 
 import fnact
 
+# --8<-- [end:imports]
 
+
+# --8<-- [start:activity]
 class Signup(msgspec.Struct, frozen=True):
     """One row of a signup batch."""
 
@@ -28,7 +32,6 @@ class ImportSignups(msgspec.Struct, frozen=True):
     rows: list[Signup]
 
 
-# --8<-- [start:activity]
 @fnact.activity(start_to_close_timeout=timedelta(minutes=5))
 async def import_signups(
     ctx: fnact.ActivityContext, args: ImportSignups

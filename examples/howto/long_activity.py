@@ -7,6 +7,7 @@ thread that heartbeats and stops when cancelled. `hold_lock` waits for cancellat
 The how-to guide "Write long-running activities" shows these pieces.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +27,9 @@ from temporalio import activity
 
 import fnact
 
+# --8<-- [end:imports]
+
+# --8<-- [start:definitions]
 _encoder = msgspec.json.Encoder()
 
 
@@ -92,6 +96,9 @@ class TableMissing(fnact.Fault):
     """The table to export does not exist."""
 
     table: str
+
+
+# --8<-- [end:definitions]
 
 
 # --8<-- [start:cursor]
@@ -167,13 +174,13 @@ def write_page(
 # --8<-- [end:write_page]
 
 
+# --8<-- [start:compress]
 class CompressExport(msgspec.Struct, frozen=True):
     """Input of `compress_export`: the table whose exported pages to gzip."""
 
     table: str
 
 
-# --8<-- [start:compress]
 @fnact.activity(start_to_close_timeout=timedelta(hours=1), heartbeat_timeout=timedelta(seconds=30))
 async def compress_export(
     ctx: fnact.ActivityContext, args: CompressExport
@@ -201,6 +208,7 @@ def gzip_pages(ctx: fnact.ActivityContext, folder: Path) -> int:
 # --8<-- [end:compress]
 
 
+# --8<-- [start:hold_lock]
 class Lock(msgspec.Struct, frozen=True):
     """Input of `hold_lock`: the lock file to hold."""
 
@@ -213,7 +221,6 @@ class LockTaken(fnact.Fault):
     path: str
 
 
-# --8<-- [start:hold_lock]
 @fnact.activity(start_to_close_timeout=timedelta(hours=12), heartbeat_timeout=timedelta(seconds=30))
 async def hold_lock(ctx: fnact.ActivityContext, lock: Lock) -> Result[None, LockTaken]:
     """Hold a lock file until the workflow cancels this activity, then remove it."""

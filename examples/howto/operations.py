@@ -7,6 +7,7 @@ the rest to another worker. The how-to guide "Operate fnact in production" shows
 these pieces; `operations.yaml` beside it is that guide's Kubernetes Deployment.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,10 @@ with workflow.unsafe.imports_passed_through():
     import fnact
     import fnact.workflow
 
+# --8<-- [end:imports]
 
+
+# --8<-- [start:scan]
 class ScanTable(msgspec.Struct, frozen=True):
     """Input of `scan_table`: which table, and how many rows it has."""
 
@@ -75,13 +79,16 @@ class NightlyScan:
         return result.unwrap()
 
 
+# --8<-- [end:scan]
+
+
+# --8<-- [start:spec]
 METRICS_ADDRESS = "0.0.0.0:9464"
 """Where the Prometheus endpoint listens unless ``$METRICS_ADDRESS`` says otherwise."""
 HEALTH_PORT = 8080
 """The port of the health probes."""
 
 
-# --8<-- [start:spec]
 def spec() -> fnact.WorkerSpec:
     """Build the worker when ``fnact worker`` starts it."""
     # Temporal's metrics and fnact's, served for Prometheus to scrape.

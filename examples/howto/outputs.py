@@ -8,6 +8,7 @@ folder with `fnact.build_output_path`. The how-to guide "Write outputs safely" s
 these pieces.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +24,9 @@ from temporalio import activity
 
 import fnact
 
+# --8<-- [end:imports]
+
+# --8<-- [start:definitions]
 _encoder = msgspec.json.Encoder()
 
 
@@ -60,6 +64,9 @@ class Container(fnact.Container):
     """The outputs example's container: fnact's providers plus the shop."""
 
     shop = providers.Singleton(Shop)
+
+
+# --8<-- [end:definitions]
 
 
 # --8<-- [start:container]

@@ -7,6 +7,7 @@ It logs JSON lines to stderr and writes every run's outputs under
 `production.sh` beside it holds that guide's shell snippets.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import os
@@ -17,6 +18,8 @@ import fnact
 from examples.howto.logging_setup import configure_logging
 from examples.howto.outputs import Checksums, build_container, export_orders
 from examples.howto.workflows import DailyExport
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:spec]

@@ -5,6 +5,7 @@ imports nothing heavy; the payload codec lives in `examples.howto.secrets_codec`
 The how-to guide "Handle secrets" shows these pieces.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import secrets
@@ -18,7 +19,10 @@ from returns.result import Failure, Result, Success
 
 import fnact
 
+# --8<-- [end:imports]
 
+
+# --8<-- [start:api]
 class PartnerApi:
     """A stand-in for a partner's HTTP API: it knows some users and their invoices."""
 
@@ -42,6 +46,9 @@ class Container(fnact.Container):
     """The secrets example's container: the partner's API, with no users by default."""
 
     partner_api = providers.Singleton(PartnerApi, passwords={}, invoices={})
+
+
+# --8<-- [end:api]
 
 
 # --8<-- [start:models]

@@ -7,6 +7,7 @@ runs a worker of the secrets example whose client encrypts. Make a key with
 The how-to guide "Handle secrets" shows these pieces.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,7 @@ import fnact
 from examples.howto.secrets_app import Container, count_invoices
 from examples.howto.workflows import SyncInvoices
 
-TASK_QUEUE = "partner-sync"
+# --8<-- [end:imports]
 
 
 # --8<-- [start:codec]
@@ -79,6 +80,9 @@ async def connect_encrypted(address: str | None = None) -> temporalio.client.Cli
 
 
 # --8<-- [start:worker]
+TASK_QUEUE = "partner-sync"
+
+
 async def serve(container: Container, *, task_queue: str = TASK_QUEUE, **options: Any) -> None:
     """Run a worker whose client encrypts, until SIGINT or SIGTERM."""
     client = await connect_encrypted()  # the worker encrypts with its client's codec

@@ -4,6 +4,7 @@ Temporal's workflow sandbox re-imports this module for every run, so the activit
 modules come in passed through, and the module does no I/O.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,7 +19,10 @@ with workflow.unsafe.imports_passed_through():
     from examples.howto.outputs import Checksums, ExportedFile, ExportOrders, export_orders
     from examples.howto.secrets_app import SyncArgs, count_invoices
 
+# --8<-- [end:imports]
 
+
+# --8<-- [start:daily_export]
 class DailyExportReport(msgspec.Struct, frozen=True):
     """What `DailyExport` wrote: the orders file and its checksums file."""
 
@@ -26,7 +30,6 @@ class DailyExportReport(msgspec.Struct, frozen=True):
     checksums: str
 
 
-# --8<-- [start:daily_export]
 @workflow.defn
 class DailyExport:
     """Export a day's orders, then write their checksums in the same folder."""

@@ -1,5 +1,6 @@
 """The example's three activities: list tables, describe columns, write JSON files."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,7 +23,7 @@ from examples.metadata.models import (
     WriteReport,
 )
 
-Ctx = fnact.ActivityContext[Catalog | None, ExtractArgs]
+# --8<-- [end:imports]
 
 
 class Container(fnact.Container):
@@ -33,6 +34,9 @@ class Container(fnact.Container):
 
 
 # --8<-- [start:list_tables]
+Ctx = fnact.ActivityContext[Catalog | None, ExtractArgs]
+
+
 @fnact.activity(start_to_close_timeout=timedelta(seconds=30))
 async def list_tables(ctx: Ctx, args: ListTables) -> Result[list[str], DatabaseMissing]:
     """List the database's tables whose names start with ``args.name_prefix``."""

@@ -1,11 +1,14 @@
 """The run's handler: a read-only connection to the SQLite database being described."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
 from examples.metadata.models import Column, ExtractArgs
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:handler]

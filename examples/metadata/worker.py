@@ -5,6 +5,7 @@
 Output goes under ``$FNACT_OUTPUT_ROOT`` (``fnact-example/output`` by default).
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import os
@@ -14,6 +15,8 @@ import fnact
 from examples.metadata.__main__ import TASK_QUEUE, build_container
 from examples.metadata.activities import describe_columns, list_tables, write_metadata
 from examples.metadata.workflows import ExtractMetadata
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:spec]

@@ -1,5 +1,6 @@
 """The example workflow: chain the three activities, stopping at the first Failure."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -20,10 +21,12 @@ with workflow.unsafe.imports_passed_through():
         WriteMetadata,
     )
 
+# --8<-- [end:imports]
+
+# --8<-- [start:unwrap_or_fail]
 T = TypeVar("T")
 
 
-# --8<-- [start:unwrap_or_fail]
 def unwrap_or_fail(result: Result[T, Any], what: str) -> T:
     """Return a Success's value; turn a Failure into a non-retryable workflow failure."""
     if isinstance(result, Failure):

@@ -1,5 +1,6 @@
 """Fixtures for the testing how-to guides: the example app's container and its database."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from examples.metadata.activities import Container
 from examples.metadata.models import ExtractArgs
 from examples.testing.paged_export import ExportContainer
 from fnact.testing import ActivityHarness
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:container]

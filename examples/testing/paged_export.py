@@ -6,6 +6,7 @@ has enough or is asked to stop, and returns what it has: a partial sample is sti
 sample, but not when the worker is shutting down.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,10 @@ from returns.result import Failure, Result, Success
 
 import fnact
 
+# --8<-- [end:imports]
 
+
+# --8<-- [start:definitions]
 class PageSource:
     """Where the rows come from, a page at a time (an HTTP API in a real application)."""
 
@@ -61,6 +65,9 @@ class SourceBusy(fnact.Fault):
 
     non_retryable = False
     page: int
+
+
+# --8<-- [end:definitions]
 
 
 # --8<-- [start:export_pages]

@@ -1,5 +1,6 @@
 """The code of the how-to guide "Test an activity" (docs/how-to/test-an-activity.md)."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from fnact.testing import (
     assert_failure,
     assert_success,
 )
+
+# --8<-- [end:imports]
 
 # --8<-- [start:first_test]
 ORDERS = TableMetadata("orders", [Column("id", "INTEGER", nullable=True, primary_key=True)])

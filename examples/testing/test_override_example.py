@@ -1,5 +1,6 @@
 """The code of the how-to guide "Override a dependency" (docs/how-to/override-a-dependency.md)."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +12,8 @@ from examples.metadata.__main__ import build_container
 from examples.metadata.activities import Container, list_tables, write_metadata
 from examples.metadata.models import ExtractArgs, ListTables, WriteMetadata
 from fnact.testing import ActivityHarness, assert_success, run_activity
+
+# --8<-- [end:imports]
 
 
 # --8<-- [start:fake]

@@ -3,6 +3,7 @@
 See docs/how-to/simulate-retries-and-cancellation.md.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -26,10 +27,12 @@ from examples.testing.paged_export import (
 )
 from fnact.testing import ActivityHarness, StateCounts, assert_failure, assert_success
 
+# --8<-- [end:imports]
+
+# --8<-- [start:fakes]
 PAGES = [["alice", "bob"], ["carol"], ["dave", "erin"], ["frank"]]
 
 
-# --8<-- [start:fakes]
 class FlakySource(PageSource):
     """Drops the connection once, when asked for page ``fail_at``."""
 
@@ -118,6 +121,25 @@ async def test_only_the_last_attempt_releases_the_run_state(
 
 
 # --8<-- [end:attempt]
+
+
+# --8<-- [start:heartbeat_details]
+async def test_an_attempt_resumes_from_the_details_it_is_given(
+    export_harness: ActivityHarness,
+) -> None:
+    """Given attempt 1's last heartbeat, or only its checkpoint, attempt 2 starts at page 2."""
+    export_harness.override(source=FlakySource(PAGES, fail_at=2))
+    first = await export_harness.run(export_pages, ExportPages(pages=4))
+    assert isinstance(first.exception, ConnectionError)
+    for details in ([first.heartbeats[-1]], [Cursor(page=2)]):
+        retry = await export_harness.run(
+            export_pages, ExportPages(pages=4), attempt=2, heartbeat_details=details
+        )
+        assert retry.log_fields[0]["first_page"] == 2
+        assert assert_success(retry.unwrap()) == 2
+
+
+# --8<-- [end:heartbeat_details]
 
 
 # --8<-- [start:cancel]

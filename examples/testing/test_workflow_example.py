@@ -3,6 +3,7 @@
 See docs/how-to/test-a-workflow.md.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import uuid
@@ -21,6 +22,8 @@ from examples.metadata.activities import (
 from examples.metadata.models import ExtractArgs
 from examples.metadata.workflows import ExtractMetadata
 from fnact.testing import StartWorker
+
+# --8<-- [end:imports]
 
 # --8<-- [start:setup]
 pytestmark = pytest.mark.integration

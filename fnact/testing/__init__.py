@@ -6,25 +6,43 @@ for all of this: ``activity_harness``, ``temporal_server``, ``temporal_client``,
 """
 
 from fnact._clock import FakeClock
+from fnact._compat import (
+    CompatibilityReport,
+    Incompatibility,
+    RecordedRun,
+    runs_from_client,
+    runs_from_files,
+)
+from fnact._compat import check_runs as check_compatibility
 from fnact._devserver import DevServer, DevServerError, find_temporal_cli
 from fnact.testing._activity import run_activity
 from fnact.testing._assertions import assert_failure, assert_success
 from fnact.testing._harness import ActivityHarness, ActivityRun, StateCounts
 from fnact.testing._info import activity_info, run_started_at
 from fnact.testing._protocols import StartWorker
+from fnact.testing._rehearsal import Crash, CrashRehearsal, RehearsedCrash
 
 __all__ = [
     "ActivityHarness",
     "ActivityRun",
+    "CompatibilityReport",
+    "Crash",
+    "CrashRehearsal",
     "DevServer",
     "DevServerError",
     "FakeClock",
+    "Incompatibility",
+    "RecordedRun",
+    "RehearsedCrash",
     "StartWorker",
     "StateCounts",
     "activity_info",
     "assert_failure",
     "assert_success",
+    "check_compatibility",
     "find_temporal_cli",
     "run_activity",
     "run_started_at",
+    "runs_from_client",
+    "runs_from_files",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import pprint
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from returns.result import Failure, Result, Success
 
@@ -43,6 +43,15 @@ def _result_of(result: Any) -> Any:
     return result
 
 
+# Overloads, so that the signatures the reference shows do not name the private sentinel.
+@overload
+def assert_success(result: Result[R, Any] | ActivityRun[R, Any] | None) -> R: ...
+
+
+@overload
+def assert_success(result: Result[R, Any] | ActivityRun[R, Any] | None, expected: R) -> R: ...
+
+
 def assert_success(
     result: Result[R, Any] | ActivityRun[R, Any] | None, expected: R = _MISSING
 ) -> R:
@@ -51,8 +60,9 @@ def assert_success(
     ``result`` may be a `Result` or an `ActivityRun`; a run that raised fails the
     assertion with its exception.
 
-    >>> assert_success(Success(3))
-    3
+    Examples:
+        >>> assert_success(Success(3))
+        3
     """
     __tracebackhide__ = True
     result = _result_of(result)
@@ -69,6 +79,18 @@ def assert_success(
     return value
 
 
+@overload
+def assert_failure(
+    result: Result[Any, E] | ActivityRun[Any, E] | None, error_type: type[F]
+) -> F: ...
+
+
+@overload
+def assert_failure(
+    result: Result[Any, E] | ActivityRun[Any, E] | None, error_type: type[F], expected: F
+) -> F: ...
+
+
 def assert_failure(
     result: Result[Any, E] | ActivityRun[Any, E] | None, error_type: type[F], expected: F = _MISSING
 ) -> F:
@@ -76,11 +98,12 @@ def assert_failure(
 
     ``result`` may be a `Result` or an `ActivityRun`.
 
-    >>> from fnact import Fault
-    >>> class Gone(Fault):
-    ...     key: str
-    >>> assert_failure(Failure(Gone(key="a")), Gone)
-    Gone(key='a')
+    Examples:
+        >>> from fnact import Fault
+        >>> class Gone(Fault):
+        ...     key: str
+        >>> assert_failure(Failure(Gone(key="a")), Gone)
+        Gone(key='a')
     """
     __tracebackhide__ = True
     result = _result_of(result)

@@ -14,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 import msgspec
+import msgspec.structs
 import temporalio.testing
 from dependency_injector import containers, providers
 from returns.result import Failure, Result, Success
@@ -33,10 +35,18 @@ from fnact._clock import FakeClock
 from fnact._codec import data_converter
 from fnact._container import Settings
 from fnact._heartbeat import Heartbeat
-from fnact._paths import format_output_path
+from fnact._paths import format_output_path, output_written
 from fnact._runinfo import ARGS_HEADER, START_HEADER, reset_attempt, set_attempt
 from fnact._state import StateStats
 from fnact.testing._info import activity_info
+from fnact.testing._rehearsal import (
+    Crash,
+    CrashRehearsal,
+    Killed,
+    RehearsedCrash,
+    reached_server,
+    throttle_interval,
+)
 
 __all__ = ["ActivityHarness", "ActivityRun", "StateCounts"]
 
@@ -47,7 +57,14 @@ P = ParamSpec("P")
 
 DEFAULT_RUN_START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 _converter = data_converter.payload_converter
-_encoder = msgspec.json.Encoder()
+_HEARTBEAT_FIELDS = frozenset(f.encode_name for f in msgspec.structs.fields(Heartbeat))
+_ACCEPTED_DETAILS = (
+    "a list of one item: a fnact.Heartbeat (as in run.heartbeats), a checkpoint (a msgspec "
+    "Struct), or a Heartbeat in builtins form (a dict of progress, message and checkpoint)"
+)
+_MISSING_ARGS = (
+    "pass workflow_args= to ActivityHarness(...), to its run(...) or to run_activity(...)"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -92,6 +109,11 @@ class ActivityRun(Generic[R, E]):
     """The run's output folder."""
     cancelled: bool = False
     """Whether the attempt ended by cancellation."""
+    writes: list[str] = dataclasses.field(default_factory=list)
+    """Every ``write_output`` that completed, in order (paths under the output path)."""
+    handed_over: Heartbeat | None = None
+    """The heartbeat Temporal would hand the next attempt: the last one sent, or, after a
+    rehearsed kill, the last one that reached the server under the throttle."""
 
     @property
     def checkpoints(self) -> list[Any]:
@@ -171,6 +193,7 @@ class ActivityHarness:
         self.run_started = run_started
         self._overridden: list[providers.Provider[Any]] = []
         settings: Settings = self.container.settings()
+        self._heartbeat_interval = settings.heartbeat_interval  # a worker's throttle
         changes: dict[str, Any] = {"heartbeat_interval": timedelta(0)}
         if output_root is not None:
             changes["output_root"] = Path(output_root)
@@ -261,12 +284,13 @@ class ActivityHarness:
         attempt: int = 1,
         retry_policy: RetryPolicy | None = None,
         heartbeat_timeout: timedelta | None = None,
-        heartbeat_details: list[Any] | None = None,
+        heartbeat_details: Sequence[Any] | None = None,
         cancel_after_heartbeats: int | None = None,
         cancel_after: float | None = None,
         shutdown_after_heartbeats: int | None = None,
         shutdown_after: float | None = None,
         workflow_args: Any = None,
+        crash: Crash | None = None,
     ) -> ActivityRun[R, E]:
         """Run one attempt of ``activity`` and return what it did.
 
@@ -276,14 +300,23 @@ class ActivityHarness:
             attempt: the attempt number.
             retry_policy: the retry policy the attempt runs under.
             heartbeat_timeout: the attempt's heartbeat timeout (turns auto-heartbeat on).
-            heartbeat_details: an earlier attempt's heartbeat details.
+            heartbeat_details: an earlier attempt's last heartbeat, as ``[beat]``: a
+                `Heartbeat` (such as ``run.heartbeats[-1]``), a checkpoint (a msgspec
+                Struct, standing for a heartbeat carrying it) or a heartbeat in builtins
+                form (``{"checkpoint": {...}}``). The attempt sees it as a worker's retry
+                would: encoded, then decoded without a type.
             cancel_after_heartbeats: cancel the attempt once it sent this many heartbeats.
             cancel_after: cancel the attempt after this many seconds.
             shutdown_after_heartbeats: signal worker shutdown after this many heartbeats.
             shutdown_after: signal worker shutdown after this many seconds.
             workflow_args: the run's workflow arguments for this attempt (default: the
                 harness's ``workflow_args``).
+            crash: make the attempt die at this point (see `rehearse_crash`).
+
+        Raises:
+            ValueError: the attempt ended before reaching ``crash``'s point.
         """
+        details = _as_retry_sees(heartbeat_details)
         definition = activity.definition
         adapter = build_adapter(definition, self.container)
         env = temporalio.testing.ActivityEnvironment()
@@ -295,13 +328,21 @@ class ActivityHarness:
             attempt=attempt,
             retry_policy=retry_policy,
             heartbeat_timeout=heartbeat_timeout,
-            heartbeat_details=list(heartbeat_details or ()),
+            heartbeat_details=details,
         )
         heartbeats: list[Heartbeat] = []
+        timed: list[tuple[float, Heartbeat]] = []
+        writes: list[str] = []
+        crash_point = _CrashPoint(crash, env)
 
         def on_heartbeat(*details: Any) -> None:
             if details and isinstance(details[0], Heartbeat):
-                heartbeats.append(details[0])
+                beat = details[0]
+                previous = heartbeats[-1].checkpoint if heartbeats else None
+                heartbeats.append(beat)
+                timed.append((time.monotonic(), beat))
+                if beat.checkpoint is not None and beat.checkpoint is not previous:
+                    crash_point.checkpointed()
             if cancel_after_heartbeats is not None and len(heartbeats) >= cancel_after_heartbeats:
                 env.cancel()
             if (
@@ -331,7 +372,14 @@ class ActivityHarness:
         for logger in loggers:
             logger.addHandler(capture)
             logger.setLevel(logging.DEBUG)
-        token = set_attempt(headers)
+        output_root = self.output_path
+
+        def on_output(path: Path) -> None:
+            writes.append(str(path.relative_to(output_root)))
+            crash_point.wrote()
+
+        observing = output_written.set(on_output)
+        token = set_attempt(headers, missing_args_advice=_MISSING_ARGS)
         result: Result[R, E] | None = None
         error: BaseException | None = None
         cancelled = False
@@ -353,15 +401,27 @@ class ActivityHarness:
                 raise  # the test itself is being cancelled, not the activity
             cancelled = True
             error = exc
-        except Exception as exc:
+        except (Exception, Killed) as exc:
             error = exc
         finally:
             reset_attempt(token)
+            output_written.reset(observing)
             for timer in timers:
                 timer.cancel()
             for logger in loggers:
                 logger.removeHandler(capture)
                 logger.setLevel(levels[logger])
+        handed_over = heartbeats[-1] if heartbeats else None
+        if crash is not None:
+            if crash_point.died_at is None:
+                raise ValueError(
+                    f"ActivityHarness: the attempt ended before the crash point "
+                    f"({crash.describe()}): it recorded {crash_point.checkpoints} checkpoint(s) "
+                    f"and wrote {crash_point.outputs} output(s)"
+                )
+            if crash.how == "kill":
+                throttle = throttle_interval(heartbeat_timeout, self._heartbeat_interval)
+                handed_over = reached_server(timed, crash_point.died_at, throttle)
         return ActivityRun(
             attempt=attempt,
             result=result,
@@ -372,7 +432,50 @@ class ActivityHarness:
             files=_changed(self.output_path, files_before),
             output_path=self.output_path,
             cancelled=cancelled,
+            writes=writes,
+            handed_over=handed_over,
         )
+
+    async def rehearse_crash(
+        self,
+        activity: Activity[Concatenate[Any, A, P], R, E],
+        args: A,
+        crash: Crash,
+        /,
+        *,
+        heartbeat_timeout: timedelta | None = None,
+        retry_policy: RetryPolicy | None = None,
+        workflow_args: Any = None,
+    ) -> CrashRehearsal[R, E]:
+        """Run an attempt that dies at ``crash``, then the retry Temporal would start.
+
+        The retry (attempt 2) gets the heartbeat the server holds when the first
+        attempt dies: its newest after an exception, a cancellation or a worker
+        shutdown, which fnact flushes; after a kill, the last one that went out
+        under the throttle (fnact's send interval, a third of ``heartbeat_timeout``,
+        and the worker's 1 s), so checkpoints recorded since are lost, as they are
+        when a worker's process dies. The returned `CrashRehearsal` holds both
+        attempts and every output write.
+
+        Raises:
+            ValueError: the first attempt ended before reaching the crash point.
+        """
+        first = await self.run(
+            activity, args, attempt=1, crash=crash, heartbeat_timeout=heartbeat_timeout,
+            retry_policy=retry_policy, workflow_args=workflow_args,
+        )  # fmt: skip
+        details = [first.handed_over] if first.handed_over is not None else []
+        retry = await self.run(
+            activity, args, attempt=2, heartbeat_details=details,
+            heartbeat_timeout=heartbeat_timeout, retry_policy=retry_policy,
+            workflow_args=workflow_args,
+        )  # fmt: skip
+        writes = [(1, path) for path in first.writes] + [(2, path) for path in retry.writes]
+        outputs = {
+            str(path.relative_to(self.output_path)): path.read_bytes()
+            for path in _files(self.output_path)
+        }
+        return CrashRehearsal(crash, first, retry, first.handed_over, writes, outputs)
 
     async def run_retries(
         self,
@@ -406,9 +509,96 @@ class ActivityHarness:
             if not _retried(run, activity):
                 break
             if run.heartbeats:
-                # Temporal hands the next attempt the details decoded without a type.
-                details = [msgspec.json.decode(_encoder.encode(run.heartbeats[-1]))]
+                details = [run.heartbeats[-1]]  # `run` hands it over as Temporal would
         return runs
+
+
+def _as_retry_sees(details: Sequence[Any] | None) -> list[Any]:
+    """Return ``details`` as the next attempt of a worker sees them.
+
+    fnact sends one `Heartbeat` per beat; Temporal encodes it with the worker's
+    converter and hands the next attempt the last one, decoded without a type: a
+    dict of ``progress``, ``message`` and ``checkpoint``.
+
+    Raises:
+        TypeError: ``details`` is not a list, or its item is none of those accepted.
+        ValueError: ``details`` has more than one item, or a dict that is not a heartbeat.
+    """
+    where = "ActivityHarness.run: heartbeat_details"
+    if details is None:
+        return []
+    if isinstance(details, dict | msgspec.Struct):
+        raise TypeError(
+            f"{where} must be {_ACCEPTED_DETAILS}; got a {type(details).__qualname__} "
+            "outside a list: pass [it]"
+        )
+    if isinstance(details, str | bytes) or not isinstance(details, Sequence):
+        raise TypeError(f"{where} must be {_ACCEPTED_DETAILS}; got {type(details).__qualname__}")
+    if not details:
+        return []
+    if len(details) > 1:
+        raise ValueError(
+            f"{where} has {len(details)} items: fnact sends one Heartbeat per beat and a retry "
+            "sees the last one, so pass one, such as [run.heartbeats[-1]]"
+        )
+    item = details[0]
+    if isinstance(item, Heartbeat):
+        beat = item
+    elif isinstance(item, msgspec.Struct) or (
+        dataclasses.is_dataclass(item) and not isinstance(item, type)
+    ):
+        beat = Heartbeat(checkpoint=item)  # the checkpoint itself
+    elif isinstance(item, dict):
+        unknown = sorted(map(repr, set(item) - _HEARTBEAT_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"{where}[0] is a dict with the key(s) {', '.join(unknown)}, which a Heartbeat "
+                "does not have (progress, message, checkpoint); for a checkpoint, pass "
+                '[{"checkpoint": ...}] or the checkpoint Struct itself'
+            )
+        try:
+            beat = msgspec.convert(item, Heartbeat)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"{where}[0] is not a Heartbeat in builtins form: {exc}") from None
+    else:
+        raise TypeError(f"{where} must be {_ACCEPTED_DETAILS}; got [{type(item).__qualname__}]")
+    decoded: list[Any] = _converter.from_payloads(_converter.to_payloads([beat]))
+    return decoded
+
+
+class _CrashPoint:
+    """Counts an attempt's checkpoints and outputs, and strikes where its `Crash` says."""
+
+    def __init__(self, crash: Crash | None, env: temporalio.testing.ActivityEnvironment) -> None:
+        self.crash = crash
+        self.env = env
+        self.checkpoints = 0
+        self.outputs = 0
+        self.died_at: float | None = None
+
+    def checkpointed(self) -> None:
+        self.checkpoints += 1
+        if self.crash is not None and self.crash.after_checkpoint == self.checkpoints:
+            self.strike()
+
+    def wrote(self) -> None:
+        self.outputs += 1
+        if self.crash is not None and self.crash.after_output == self.outputs:
+            self.strike()
+
+    def strike(self) -> None:
+        assert self.crash is not None
+        if self.died_at is not None:
+            return
+        self.died_at = time.monotonic()
+        how = self.crash.how
+        if how == "exception":
+            raise RehearsedCrash(f"rehearsed crash {self.crash.describe()}")
+        if how == "kill":
+            raise Killed
+        if how == "worker_shutdown":
+            self.env.worker_shutdown()
+        self.env.cancel()  # delivered at the body's next await, as Temporal's is
 
 
 def _shutdown(env: temporalio.testing.ActivityEnvironment) -> None:

@@ -19,8 +19,9 @@ __all__ = ["activity_info", "run_started_at"]
 def activity_info(**changes: Any) -> temporalio.activity.Info:
     """Return Temporal activity info for tests, with ``changes`` applied.
 
-    >>> activity_info(attempt=3, workflow_id="orders-1").attempt
-    3
+    Examples:
+        >>> activity_info(attempt=3, workflow_id="orders-1").attempt
+        3
     """
     info = temporalio.testing.ActivityEnvironment.default_info()
     defaults = {
@@ -41,18 +42,19 @@ def run_started_at(started: datetime) -> Iterator[datetime]:
     and ``ctx.output_path`` use ``started``. Tasks and activity runs started in
     the block see it too.
 
-    >>> from datetime import datetime, timezone
-    >>> from temporalio.testing import ActivityEnvironment
-    >>> import asyncio, fnact
-    >>> async def where() -> str:
-    ...     return fnact.build_output_path()
-    >>> env = ActivityEnvironment()
-    >>> with run_started_at(datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)):
-    ...     asyncio.run(env.run(where))
-    '2026/01/02/03/04/test/test-run'
-
     Raises:
         ValueError: ``started`` is not timezone-aware.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from temporalio.testing import ActivityEnvironment
+        >>> import asyncio, fnact
+        >>> async def where() -> str:
+        ...     return fnact.build_output_path()
+        >>> env = ActivityEnvironment()
+        >>> with run_started_at(datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)):
+        ...     asyncio.run(env.run(where))
+        '2026/01/02/03/04/test/test-run'
     """
     if started.tzinfo is None:
         raise ValueError("run_started_at: started must be timezone-aware")

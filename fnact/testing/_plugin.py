@@ -1,17 +1,18 @@
 """fnact's pytest plugin, registered through the ``pytest11`` entry point.
 
-Fixtures:
-    fnact_container: your application's container. Override it in your
-        ``conftest.py``; the default fails with instructions.
-    activity_harness: an `ActivityHarness` on ``fnact_container`` writing under
-        ``tmp_path``; its overrides are undone after each test.
-    temporal_server: a real Temporal dev server for the whole session, skipped
-        with a clear reason when the ``temporal`` CLI is not installed.
-    fnact_task_queue: a task queue name unique to the test.
-    temporal_client: a client of ``temporal_server`` with fnact's converter
-        (needs pytest-asyncio).
-    fnact_worker: starts a worker of your activities and workflows on a fresh
-        task queue and shuts it down after the test (needs pytest-asyncio).
+Installing fnact makes these fixtures available to every test:
+
+- ``fnact_container``: your application's container. Override it in your
+  ``conftest.py``; the default fails with instructions.
+- ``activity_harness``: an `ActivityHarness` on ``fnact_container`` writing under
+  ``tmp_path``; its overrides are undone after each test.
+- ``temporal_server``: a real Temporal dev server for the whole session, skipped
+  with a clear reason when the ``temporal`` CLI is not installed.
+- ``fnact_task_queue``: a task queue name unique to the test.
+- ``temporal_client``: a client of ``temporal_server`` with fnact's converter
+  (needs pytest-asyncio).
+- ``fnact_worker``: starts a worker of your activities and workflows on a fresh
+  task queue and shuts it down after the test (needs pytest-asyncio).
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
-import subprocess
-import sys
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
+DIAGRAM = ROOT / "docs" / "assets" / "activity-call.svg"
+DIAGRAM_PAGES = ["", "explanation/temporal-mapping/"]  # the home page, the Temporal mapping
 PAGES = {
     "home": "",
     "how-to": "how-to/long-activities/",
-    "reference": "reference/fnact/",
+    "reference": "reference/activities/",
 }
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,16 +46,9 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Build the site with --strict and serve it on localhost; yield its base URL."""
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stderr
-    handler = functools.partial(QuietHandler, directory=str(out))
+def site(built_site: Path) -> Iterator[str]:
+    """Serve the site (built with --strict, see conftest.py) on localhost; yield its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(built_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -123,5 +119,33 @@ async def test_search_finds_pages(site: str, browser: Any) -> None:
         assert "long-running" in text.lower()
         SHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SHOTS / "search.png"))
+    finally:
+        await page.close()
+
+
+@pytest.mark.parametrize("path", DIAGRAM_PAGES)
+def test_the_activity_call_diagram_is_on_its_pages(site: str, path: str) -> None:
+    """The built page shows one image of activity-call.svg, served as committed."""
+    with urllib.request.urlopen(site + path) as response:
+        html = response.read().decode()
+    sources = re.findall(r'<img[^>]* src="([^"]*activity-call\.svg)"', html)
+    assert len(sources) == 1, sources
+    with urllib.request.urlopen(urllib.parse.urljoin(site + path, sources[0])) as response:
+        assert response.read() == DIAGRAM.read_bytes()
+
+
+async def test_the_activity_call_diagram_renders(site: str, browser: Any) -> None:
+    """Chromium loads the diagram at a readable size; its screenshot is activity-call.png."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        await page.goto(site + "explanation/temporal-mapping/")
+        image = page.locator('img[src$="activity-call.svg"]')
+        await image.scroll_into_view_if_needed()
+        assert await image.evaluate("img => img.complete && img.naturalWidth") > 0
+        box = await image.bounding_box()
+        assert box is not None
+        assert box["width"] >= 600
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await image.screenshot(path=str(SHOTS / "activity-call.png"))
     finally:
         await page.close()

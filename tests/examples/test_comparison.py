@@ -4,6 +4,7 @@ The activities run in-process (plain and base-class through Temporal's
 ActivityEnvironment, fnact through its ActivityHarness); the workflows run on the dev server.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import ast
@@ -49,8 +50,12 @@ from fnact.testing import (
     assert_success,
 )
 
+# --8<-- [end:imports]
+
 ROOT = Path(__file__).resolve().parents[2]
+# --8<-- [start:orders_2025]
 ORDERS_2025 = [Order(1, 1200), Order(2, 3400)]  # customer 7's orders in the 2025 shop
+# --8<-- [end:orders_2025]
 
 
 @pytest.fixture
@@ -369,7 +374,7 @@ def test_lines_of_code_quoted_on_the_comparison_page() -> None:
     }
     assert activity == {"plain": 13, "base class": 17, "fnact": 27}
     assert workflow == {"plain": 16, "base class": 16, "fnact": 16}
-    assert code_lines("examples/comparison/base_class.py", "base") == 18
+    assert code_lines("examples/comparison/base_class.py", "base") == 19
 
 
 # --- the workflows, on the dev server --------------------------------------------------

@@ -1,5 +1,6 @@
 """The "Log with context" how-to's example: fields on records, and JSON lines on stderr."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import json
@@ -16,11 +17,15 @@ import fnact
 from examples.howto.logging_setup import ImportSignups, Signup, import_signups
 from fnact.testing import ActivityHarness, assert_success
 
+# --8<-- [end:imports]
+
 ROOT = Path(__file__).resolve().parents[2]
+# --8<-- [start:batch]
 BATCH = ImportSignups(
     batch="2026-03-03",
     rows=[Signup("ada@example.com", "Ada"), Signup("grace", "Grace"), Signup("al@x.io", "Al")],
 )
+# --8<-- [end:batch]
 
 
 @pytest.fixture

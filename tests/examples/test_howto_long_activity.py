@@ -1,5 +1,6 @@
 """The long-running activity how-to's example, run in-process."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -37,10 +38,13 @@ from examples.howto.long_activity import (
 )
 from fnact.testing import ActivityHarness
 
+# --8<-- [end:imports]
+
 RUN_STARTED = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 PAGES = ["orders/page-00000.jsonl", "orders/page-00001.jsonl", "orders/page-00002.jsonl"]
 
 
+# --8<-- [start:flaky]
 class FlakyWarehouse(Warehouse):
     """Drops the connection once, when asked for the rows after ``fail_after``."""
 
@@ -54,6 +58,9 @@ class FlakyWarehouse(Warehouse):
             self.failed = True
             raise ConnectionError("connection reset by peer")
         return super().page(table, after_id, limit)
+
+
+# --8<-- [end:flaky]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The "Write outputs safely" how-to's example, in-process and on the dev server."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import hashlib
@@ -26,9 +27,12 @@ from examples.howto.outputs import (
 from examples.howto.workflows import DailyExport
 from fnact.testing import ActivityHarness, DevServer, assert_success
 
+# --8<-- [end:imports]
+
 STARTED = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
+# --8<-- [start:counting_shop]
 class CountingShop(Shop):
     """A shop that counts how often it was asked, and can return many orders."""
 
@@ -39,6 +43,9 @@ class CountingShop(Shop):
     async def orders(self, day: str) -> list[Order]:
         self.calls += 1
         return [Order(id=n, day=day, cents=n) for n in range(1, self.count + 1)]
+
+
+# --8<-- [end:counting_shop]
 
 
 @pytest.fixture

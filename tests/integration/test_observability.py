@@ -1,5 +1,6 @@
 """fnact's metrics and span outcomes from a real worker: a Success, a Failure and a raise."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +24,8 @@ from tests.integration.observability_app import (
 )
 from tests.prometheus import Samples, free_port, scrape_until, value
 
+# --8<-- [end:imports]
+
 pytestmark = pytest.mark.integration
 ACTIVITIES = [scan, read_table, crash]
 EXPECTED = Report(scanned="sales: 4 rows", failure="TableMissing", crashed="ApplicationError")
@@ -42,26 +45,30 @@ def metrics_address() -> str:
     return f"127.0.0.1:{free_port()}"
 
 
+# --8<-- [start:runtime]
 @pytest.fixture(scope="module")
 def runtime(metrics_address: str) -> Runtime:
     """A Temporal runtime that serves its metrics, fnact's among them, to Prometheus."""
-    # --8<-- [start:runtime]
     metrics = PrometheusConfig(bind_address=metrics_address)  # e.g. "0.0.0.0:9464"
     runtime = Runtime(telemetry=TelemetryConfig(metrics=metrics))
-    # --8<-- [end:runtime]
     return runtime
 
 
+# --8<-- [end:runtime]
+
+
+# --8<-- [start:connect]
 @pytest.fixture
 async def metered_client(
     client: temporalio.client.Client, runtime: Runtime
 ) -> temporalio.client.Client:
     """A client of the test server on the metered runtime."""
     address = client.service_client.config.target_host
-    # --8<-- [start:connect]
     client = await fnact.connect(address, runtime=runtime)  # its workers record there too
-    # --8<-- [end:connect]
     return client
+
+
+# --8<-- [end:connect]
 
 
 async def run_observed(client: temporalio.client.Client, container: Container, queue: str) -> None:
@@ -123,6 +130,7 @@ async def test_outcomes_states_and_heartbeats_are_scraped_from_the_worker(
     assert not fnact_labels & {"workflow_id", "run_id", "activity_id"}, fnact_labels
 
 
+# --8<-- [start:tracing]
 async def test_span_of_each_activity_carries_its_outcome(
     client: temporalio.client.Client, container: Container, fnact_task_queue: str
 ) -> None:
@@ -137,7 +145,6 @@ async def test_span_of_each_activity_carries_its_outcome(
     provider = TracerProvider()  # yours exports to your collector instead
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     address = client.service_client.config.target_host
-    # --8<-- [start:tracing]
     tracing = TracingInterceptor(provider.get_tracer("scans-worker"))
     traced = await fnact.connect(address, interceptors=[tracing])  # and its workers
     # --8<-- [end:tracing]

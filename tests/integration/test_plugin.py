@@ -1,5 +1,6 @@
 """fnact.Plugin in an existing Temporal app: a client or worker plugin, beside its converter."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import uuid
@@ -19,14 +20,16 @@ from fnact.testing import DevServer
 from tests.integration.plugin_app import Checkout, Order, price, tag
 from tests.integration.runctx_app import ACTIVITIES, WORKFLOWS, FanOut, Load, RunCtxContainer
 
+# --8<-- [end:imports]
+
 pytestmark = pytest.mark.integration
 
 
+# --8<-- [start:plugin]
 async def test_client_plugin_runs_a_pydantic_app_with_fnact_activities_beside_it(
     temporal_server: DevServer, fnact_task_queue: str
 ) -> None:
     """Client.connect(plugins=[fnact.Plugin(c)]) + a plain Worker: pydantic and fnact both work."""
-    # --8<-- [start:plugin]
     plugin = fnact.Plugin(fnact.Container())
     client = await temporalio.client.Client.connect(
         temporal_server.address, plugins=[plugin], data_converter=pydantic_data_converter
@@ -34,7 +37,6 @@ async def test_client_plugin_runs_a_pydantic_app_with_fnact_activities_beside_it
     worker = temporalio.worker.Worker(
         client, task_queue=fnact_task_queue, workflows=[Checkout], activities=[tag, price]
     )
-    # --8<-- [end:plugin]
     async with worker:
         result = await client.execute_workflow(
             Checkout.run,
@@ -45,13 +47,16 @@ async def test_client_plugin_runs_a_pydantic_app_with_fnact_activities_beside_it
     assert result == ["12.00", "order-7"]
 
 
+# --8<-- [end:plugin]
+
+
+# --8<-- [start:worker_plugin]
 async def test_worker_only_plugin_runs_stateful_fnact_activities(
     temporal_server: DevServer, fnact_task_queue: str
 ) -> None:
     """A plugin given only to Worker(...) on a plain client runs fnact activities with state."""
     container = RunCtxContainer()
     plain = await temporalio.client.Client.connect(temporal_server.address)
-    # --8<-- [start:worker_plugin]
     worker = temporalio.worker.Worker(
         plain,
         task_queue=fnact_task_queue,

@@ -1,5 +1,6 @@
 """Worker versioning passes through fnact: a worker of a deployment version runs the run."""
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +17,8 @@ from temporalio.worker import WorkerDeploymentConfig
 
 import fnact
 from examples.howto.operations import NightlyScan, ScanReport, ScanTable, scan_table
+
+# --8<-- [end:imports]
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +40,7 @@ async def make_current(client: temporalio.client.Client, version: WorkerDeployme
     raise AssertionError(f"{version} never became current")
 
 
+# --8<-- [start:deployment]
 async def test_a_deployment_version_given_to_create_worker_runs_the_workflow(
     client: temporalio.client.Client, fnact_task_queue: str, tmp_path: Path
 ) -> None:
@@ -44,7 +48,6 @@ async def test_a_deployment_version_given_to_create_worker_runs_the_workflow(
     version = WorkerDeploymentVersion(f"scans-{uuid.uuid4().hex[:6]}", "1.4.0")
     container = fnact.Container()
     container.settings.override(providers.Object(fnact.Settings(output_root=tmp_path)))
-    # --8<-- [start:deployment]
     worker = fnact.create_worker(
         client, task_queue=fnact_task_queue, container=container,
         activities=[scan_table], workflows=[NightlyScan],

@@ -4,6 +4,7 @@ The workflow sandbox re-imports this module, so it holds no test code. The
 docs page ``how-to/fan-out-and-local-activities.md`` includes its snippets.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +24,9 @@ with workflow.unsafe.imports_passed_through():
     import fnact
     import fnact.workflow
 
+# --8<-- [end:imports]
+
+# --8<-- [start:square]
 RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=1), maximum_attempts=2)
 UNLUCKY = 13
 """The one number `square` refuses."""
@@ -34,10 +38,18 @@ class Unlucky(fnact.Fault):
     n: int
 
 
-class Unused(fnact.Fault):
-    """An error `note` declares and never returns."""
+@fnact.activity(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
+async def square(ctx: fnact.ActivityContext, n: int) -> Result[int, Unlucky]:
+    """Return ``n * n``, or ``Failure(Unlucky)`` for 13."""
+    if n == UNLUCKY:
+        return Failure(Unlucky(n=n))
+    return Success(n * n)
 
 
+# --8<-- [end:square]
+
+
+# --8<-- [start:job]
 class Job(msgspec.Struct, frozen=True):
     """Workflow input: a name the activities read from the run state, and a count."""
 
@@ -54,12 +66,30 @@ class Outcome(msgspec.Struct, frozen=True):
     error_n: int | None = None
 
 
+# --8<-- [end:job]
+
+
+# --8<-- [start:note_types]
+class Unused(fnact.Fault):
+    """An error `note` declares and never returns."""
+
+
 class Noted(msgspec.Struct, frozen=True):
     """What `note` saw of its run."""
 
     n: int
     job: str
     local: bool
+
+
+@dataclass
+class Tally:
+    """A run's handler: it knows the run's input."""
+
+    job: Job
+
+
+# --8<-- [end:note_types]
 
 
 @dataclass
@@ -72,13 +102,6 @@ class Ledger:
     def opened(self, key: str) -> None:
         with self.lock:
             self.builds[key] = self.builds.get(key, 0) + 1
-
-
-@dataclass
-class Tally:
-    """A run's handler: it knows the run's input."""
-
-    job: Job
 
 
 def open_tally(ledger: Ledger, workflow_args: Job) -> Tally:
@@ -95,20 +118,16 @@ class WfApiContainer(fnact.Container):
     handler = providers.Callable(open_tally, ledger=ledger)
 
 
-@fnact.activity(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
-async def square(ctx: fnact.ActivityContext, n: int) -> Result[int, Unlucky]:
-    """Return ``n * n``, or ``Failure(Unlucky)`` for 13."""
-    if n == UNLUCKY:
-        return Failure(Unlucky(n=n))
-    return Success(n * n)
-
-
+# --8<-- [start:note]
 @fnact.activity(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
 async def note(ctx: fnact.ActivityContext[Tally, Job], n: int) -> Result[Noted, Unused]:
     """Return what the run state says about the run."""
     job = ctx.state.workflow_args
     assert ctx.state.handler.job is job
     return Success(Noted(n=n, job=job.name, local=ctx.info.is_local))
+
+
+# --8<-- [end:note]
 
 
 @fnact.activity(
@@ -132,13 +151,13 @@ def outcome(n: int, result: Result[int, Unlucky]) -> Outcome:
     raise AssertionError(f"unexpected result {result!r}")
 
 
+# --8<-- [start:fan_out]
 @workflow.defn
 class Squares:
     """Start ``job.count`` activities at once, gather their Results."""
 
     @workflow.run
     async def run(self, job: Job) -> list[Outcome]:
-        # --8<-- [start:fan_out]
         handles = [fnact.workflow.start_activity(square, n) for n in range(job.count)]
         results = await asyncio.gather(*handles)
         # --8<-- [end:fan_out]
@@ -146,6 +165,7 @@ class Squares:
         return [outcome(n, r) for n, r in enumerate(results)]
 
 
+# --8<-- [start:local_report]
 class LocalReport(msgspec.Struct, frozen=True):
     """What `LocalNotes` saw: three notes, and the local call `square` refused."""
 
@@ -153,13 +173,16 @@ class LocalReport(msgspec.Struct, frozen=True):
     refused: Outcome
 
 
+# --8<-- [end:local_report]
+
+
+# --8<-- [start:local]
 @workflow.defn
 class LocalNotes:
     """Run a stateful activity as a local activity (executed and started) and as a regular one."""
 
     @workflow.run
     async def run(self, job: Job) -> LocalReport:
-        # --8<-- [start:local]
         first = await fnact.workflow.execute_local_activity(note, 1)
         second = fnact.workflow.start_local_activity(
             note, 2, start_to_close_timeout=timedelta(seconds=5)
@@ -172,13 +195,13 @@ class LocalNotes:
         return LocalReport(notes=notes, refused=outcome(UNLUCKY, refused))
 
 
+# --8<-- [start:options]
 @workflow.defn
 class WithOptions:
     """Start one activity with SDK options; await its handle twice, then the SDK's handle."""
 
     @workflow.run
     async def run(self, job: Job) -> list[int]:
-        # --8<-- [start:options]
         handle = fnact.workflow.start_activity(
             square,
             job.count,

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -153,6 +154,75 @@ async def test_retries_carry_the_last_checkpoint(harness: ActivityHarness) -> No
     assert runs[1].log_fields[0]["begin"] == 3
     assert assert_success(runs[2].result) == 2
     assert runs[2].log_fields[0]["begin"] == 3
+
+
+async def test_heartbeat_details_take_a_heartbeat_a_checkpoint_or_builtins(
+    harness: ActivityHarness,
+) -> None:
+    """A Heartbeat from run.heartbeats, a checkpoint Struct and the builtins form all resume."""
+    first = await harness.run(export, Export(rows=5, fail_at=3))
+    last = first.heartbeats[-1]
+    assert last.checkpoint == Cursor(3)
+    for details in ([last], [Cursor(3)], [msgspec.to_builtins(last)], ({"checkpoint": Cursor(3)},)):
+        run = await harness.run(export, Export(rows=5), attempt=3, heartbeat_details=details)
+        assert run.log_fields[0]["begin"] == 3, details
+        assert assert_success(run) == 2
+
+
+@fnact.activity
+async def details_seen(ctx: fnact.ActivityContext, job: Export) -> Result[list[Any], Busy]:
+    """Return the heartbeat details the attempt was given, as it sees them."""
+    return Success(list(ctx.info.heartbeat_details))
+
+
+async def test_heartbeat_details_reach_the_attempt_as_a_worker_s_retry_sees_them(
+    harness: ActivityHarness,
+) -> None:
+    """The attempt sees the heartbeat as Temporal hands it over: a dict, decoded without a type."""
+    beat = fnact.Heartbeat(progress=60.0, message="row 2", checkpoint=Cursor(3))
+    expected = [{"progress": 60.0, "message": "row 2", "checkpoint": {"next": 3}}]
+    run = await harness.run(details_seen, Export(rows=0), attempt=2, heartbeat_details=[beat])
+    assert assert_success(run) == expected
+    run = await harness.run(details_seen, Export(rows=0), attempt=2, heartbeat_details=[Cursor(3)])
+    assert assert_success(run) == [{"checkpoint": {"next": 3}}]
+
+
+@pytest.mark.parametrize(
+    ("details", "error", "problem"),
+    [
+        (fnact.Heartbeat(checkpoint=Cursor(3)), TypeError, "got a Heartbeat outside a list"),
+        ({"checkpoint": {"next": 3}}, TypeError, "got a dict outside a list"),
+        ("checkpoint", TypeError, "got str"),
+        ([3], TypeError, r"got \[int\]"),
+        ([None], TypeError, r"got \[NoneType\]"),
+        ([{"next": 3}], ValueError, "the key\\(s\\) 'next', which a Heartbeat does not have"),
+        ([{"progress": "half"}], ValueError, r"not a Heartbeat in builtins form: .*\$\.progress"),
+        ([Cursor(1), Cursor(2)], ValueError, r"has 2 items: .*\[run\.heartbeats\[-1\]\]"),
+    ],
+)
+async def test_heartbeat_details_refuse_anything_else_saying_what_they_accept(
+    harness: ActivityHarness, details: object, error: type[Exception], problem: str
+) -> None:
+    """Details a retry could never see raise, naming what was given and what is accepted."""
+    with pytest.raises(error, match=f"ActivityHarness.run: heartbeat_details.*{problem}") as caught:
+        await harness.run(export, Export(rows=1), attempt=2, heartbeat_details=details)  # type: ignore[arg-type]
+    if error is TypeError:
+        assert "a fnact.Heartbeat (as in run.heartbeats), a checkpoint" in str(caught.value)
+
+
+async def test_missing_workflow_args_advises_passing_them_to_the_harness(tmp_path: Path) -> None:
+    """Without workflow_args, the StateError says to pass them to the harness, not a worker."""
+    harness = ActivityHarness(AppContainer(), output_root=tmp_path)
+    run = await harness.run(export, Export(rows=1))
+    assert isinstance(run.exception, ApplicationError)
+    assert run.exception.type == "StateError"
+    assert run.exception.non_retryable
+    message = run.exception.message
+    assert "declares workflow arguments of Tenant and none were given" in message
+    assert "pass workflow_args= to ActivityHarness(...), to its run(...)" in message
+    assert "create_worker" not in message
+    ok = await harness.run(export, Export(rows=1), workflow_args=Tenant("acme"))
+    assert assert_success(ok) == 1
 
 
 async def test_cancel_after_heartbeats_runs_cleanup_and_releases(harness: ActivityHarness) -> None:

@@ -5,6 +5,7 @@ Nothing here runs: pytest only imports the module (for doctests). The guide "Use
 fnact command" shows `spec`.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import concurrent.futures
@@ -19,6 +20,8 @@ from temporalio.service import TLSConfig
 import fnact
 from examples.progress import CopyTables, copy_table
 from fnact._options import ConnectOptions, WorkerOptions
+
+# --8<-- [end:imports]
 
 
 def metrics_runtime() -> Runtime:

@@ -192,11 +192,34 @@ async def test_non_result_return_is_a_non_retryable_error(container: AppContaine
 
 
 async def test_missing_workflow_args_is_a_clear_state_error(container: AppContainer) -> None:
-    """Without the run's workflow arguments, state cannot be built, for good, and it says why."""
-    with pytest.raises(ApplicationError, match="in a test, pass workflow_args") as caught:
+    """In a test, missing workflow arguments fail for good, saying to pass workflow_args=."""
+    with pytest.raises(ApplicationError) as caught:
         await run_activity(count_rows, Query("users"), container=container)
     assert caught.value.non_retryable
     assert caught.value.type == "StateError"
+    message = caught.value.message
+    assert "declares workflow arguments of WorkflowArgs and none were given" in message
+    assert "pass workflow_args= to ActivityHarness(...), to its run(...)" in message
+    assert "create_worker" not in message
+
+
+async def test_missing_workflow_args_on_a_worker_without_fnact_names_create_worker(
+    container: AppContainer,
+) -> None:
+    """On a worker without fnact's interceptor, the advice is to build it with create_worker."""
+    import temporalio.testing
+    from temporalio.common import RawValue
+
+    from fnact._adapter import build_adapter
+    from fnact._codec import to_payload
+
+    adapter = build_adapter(count_rows.definition, container)
+    env = temporalio.testing.ActivityEnvironment()
+    env.info = fnact.testing.activity_info()
+    with pytest.raises(ApplicationError) as caught:
+        await env.run(adapter, RawValue(to_payload(Query("users"))))
+    assert caught.value.type == "StateError"
+    assert "build the worker with fnact.create_worker" in caught.value.message
 
 
 async def test_undeclared_dependency_fails_when_the_worker_is_built() -> None:
@@ -205,8 +228,44 @@ async def test_undeclared_dependency_fails_when_the_worker_is_built() -> None:
     class Other(fnact.Container):
         pass
 
-    with pytest.raises(DependencyError, match="parameter 'db' asks for"):
+    with pytest.raises(DependencyError) as caught:
         await run_activity(count_rows, Query("users"), container=Other(), workflow_args=ARGS)
+    message = str(caught.value)
+    assert "parameter 'db' asks for AppContainer.db, which Other does not provide" in message
+    assert " at 0x" not in message
+
+
+class Storage(fnact.Container):
+    bucket = providers.Object("exports")
+
+
+class NestedApp(fnact.Container):
+    storage = providers.Container(Storage)
+
+
+@fnact.activity
+async def upload(
+    ctx: fnact.ActivityContext, query: Query, bucket: str = Provide[NestedApp.storage.bucket]
+) -> Result[str, Missing]:
+    return Success(bucket)
+
+
+async def test_dependency_error_names_nested_and_unnamed_providers() -> None:
+    """A nested container's provider gets a dotted name; one no container holds, its repr."""
+    with pytest.raises(DependencyError, match=r"asks for NestedApp\.storage\.bucket, which "):
+        await run_activity(upload, Query("x"), container=AppContainer())
+    assert await run_activity(upload, Query("x"), container=NestedApp()) == Success("exports")
+
+    loose = providers.Object(7)
+
+    @fnact.activity
+    async def stray(
+        ctx: fnact.ActivityContext, query: Query, n: int = Provide[loose]
+    ) -> Result[str, Missing]:
+        return Success(str(n))
+
+    with pytest.raises(DependencyError, match=r"asks for <dependency_injector\.providers\.Object"):
+        await run_activity(stray, Query("x"), container=AppContainer())
 
 
 async def test_output_and_logger_carry_the_run(

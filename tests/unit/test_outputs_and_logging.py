@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -94,6 +96,22 @@ async def test_retry_skips_parts_already_committed(harness: ActivityHarness) -> 
     folder = harness.output_path
     assert sorted(p.name for p in folder.iterdir()) == [f"part-{n}.bin" for n in range(4)]
     assert all((folder / f"part-{n}.bin").read_bytes() == bytes([n]) * 10 for n in range(4))
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+async def test_write_output_files_get_the_umask_s_mode(
+    harness: ActivityHarness, umask: int, mode: int
+) -> None:
+    """write_output gives its files 0666 less the umask, as open() would, and leaves no part."""
+    previous = os.umask(umask)
+    try:
+        run = await harness.run(write_parts, Job(parts=1))
+    finally:
+        os.umask(previous)
+    written = harness.output_path / "part-0.bin"
+    assert sorted(run.files) == ["part-0.bin"]
+    assert stat.S_IMODE(written.stat().st_mode) == mode
+    assert os.listdir(harness.output_path) == ["part-0.bin"]
 
 
 async def test_result_over_the_payload_limit_fails_without_retry(harness: ActivityHarness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -67,6 +68,33 @@ def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path: Path) -> None:
     atomic_write(target, b"second")
     assert target.read_bytes() == b"second"
     assert os.listdir(target.parent) == ["out.json"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_atomic_write_respects_the_umask_and_names_parts_as_cleanup_expects(
+    tmp_path: Path, umask: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's mode is 0666 less the umask; its temporary file is one remove_run_parts finds."""
+    from fnact import _paths
+
+    seen: list[str] = []
+    replace = os.replace
+
+    def spy(src: str, dst: str) -> None:
+        seen.append(os.path.basename(src))
+        assert stat.S_IMODE(os.stat(src).st_mode) == 0o666 & ~umask
+        replace(src, dst)
+
+    monkeypatch.setattr(_paths.os, "replace", spy)
+    previous = os.umask(umask)
+    try:
+        target = atomic_write(tmp_path / "out.json", b"{}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    [part] = seen
+    assert part.startswith(".out.json.")
+    assert _paths._PART_NAME.match(part)
 
 
 def test_build_output_path_outside_an_activity_says_so() -> None:

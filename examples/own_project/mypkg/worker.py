@@ -1,0 +1,21 @@
+"""mypkg's worker, for the ``fnact`` command: ``fnact worker mypkg.worker:spec``."""
+
+# --8<-- [start:spec]
+import fnact
+
+from mypkg.activities import price_line
+from mypkg.container import Container
+from mypkg.workflows import QuoteOrder
+
+
+def spec() -> fnact.WorkerSpec:
+    """Build the worker when `fnact worker` starts it: the container is built then."""
+    return fnact.WorkerSpec(
+        task_queue="quotes",
+        container=Container(),
+        activities=[price_line],
+        workflows=[QuoteOrder],
+    )
+
+
+# --8<-- [end:spec]
