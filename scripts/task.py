@@ -55,7 +55,8 @@ def ensure_env() -> None:
 
 def run(cmd: list[str], **kwargs: object) -> None:
     """Run ``cmd`` in the project root; exit with its code when it fails."""
-    code = subprocess.call(cmd, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+    kwargs.setdefault("cwd", ROOT)
+    code = subprocess.call(cmd, **kwargs)  # type: ignore[call-overload]
     if code:
         sys.exit(code)
 
@@ -183,9 +184,41 @@ def package() -> None:
         if done.returncode or done.stdout != printed:
             sys.exit(f"the README's Quick start from {wheel.name} printed:\n{done.stdout}"
                      f"{done.stderr}\nexpected:\n{printed}")  # fmt: skip
-        shown = subprocess.run([str(place / "venv" / "bin" / "fnact"), "--version"],
-                               capture_output=True, text=True, check=True).stdout  # fmt: skip
-        print(f"{wheel.name}: installed in a clean venv; the Quick start ran; {shown.strip()}")
+        fnact = str(place / "venv" / "bin" / "fnact")
+        shown = subprocess.run([fnact, "--version"], capture_output=True, text=True, check=True)
+        # fnact check on a history recorded there, against the Quick start's own activity.
+        (place / "record.py").write_text(_RECORD_HELLO)
+        run([str(python), "record.py"], cwd=place)
+        checked = subprocess.run([fnact, "check", "hello:greet", "--history", "hello.json"],
+                                 cwd=place, capture_output=True, text=True)  # fmt: skip
+        if checked.returncode or "0 incompatible" not in checked.stdout:
+            sys.exit(f"fnact check from {wheel.name} failed:\n{checked.stdout}{checked.stderr}")
+        print(f"{wheel.name}: installed in a clean venv; the Quick start ran; "
+              f"{shown.stdout.strip()}; fnact check: {checked.stdout.strip()}")  # fmt: skip
+
+
+_RECORD_HELLO = """
+import asyncio
+from pathlib import Path
+
+import fnact
+from hello import Hello, greet
+
+
+async def main() -> None:
+    with fnact.DevServer() as server:
+        client = await fnact.connect(server.address)
+        async with fnact.create_worker(client, task_queue="hello", container=fnact.Container(),
+                                       activities=[greet], workflows=[Hello]):
+            handle = await client.start_workflow(Hello.run, ["Ada", " "], id="hello",
+                                                 task_queue="hello")
+            await handle.result()
+            Path("hello.json").write_text((await handle.fetch_history()).to_json())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
 
 
 def main(argv: list[str]) -> None:
