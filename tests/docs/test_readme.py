@@ -35,3 +35,13 @@ def test_the_first_example_runs_as_written_and_prints_what_the_readme_says(
     assert result.returncode == 0, result.stderr
     assert result.stdout == printed
     assert "Traceback" not in result.stderr
+
+
+def test_the_first_example_is_examples_hello_py_as_the_docs_show_it() -> None:
+    """The home page includes examples/hello.py; the README's copy is the same code."""
+    import examples.hello
+
+    assert examples.hello.greet.definition.name == "greet"
+    source = (ROOT / "examples" / "hello.py").read_text()
+    section = source.split("# --8<-- [start:hello]\n", 1)[1].split("# --8<-- [end:hello]", 1)[0]
+    assert BLOCKS[1][1] == section
