@@ -50,3 +50,22 @@ async def test_spec_runtime_serves_prometheus_metrics(
     assert line.startswith(f"worker polling task queue {fnact_task_queue!r} on ")
     assert any(series.startswith("temporal_") for series in body.splitlines()), body[:500]
     assert code == 0
+
+
+def test_spec_client_interceptors_reach_the_client_fnact_worker_connects() -> None:
+    """A TracingInterceptor in WorkerSpec.client_interceptors is passed to the client.
+
+    Temporal applies a client interceptor that is also a worker interceptor to the
+    workers built on that client, as `tests/integration/test_observability.py` shows.
+    """
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    import fnact
+    from fnact._cli import _client_options
+
+    tracing = TracingInterceptor()
+    spec = fnact.WorkerSpec(
+        task_queue="q", container=fnact.Container(), client_interceptors=[tracing]
+    )
+    for cluster in (True, False):
+        assert list(_client_options(spec, cluster=cluster)["interceptors"]) == [tracing]
