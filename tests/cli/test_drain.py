@@ -1,8 +1,8 @@
-"""SIGTERM drains a worker running as PID 1: readiness first, then a graceful shutdown.
+"""SIGTERM drains a worker, also as PID 1: readiness first, then a graceful shutdown.
 
-The worker runs ``fnact worker examples.howto.operations:spec`` in a new PID namespace
-(``unshare --pid``), where it is PID 1, as in a container without an init process:
-there the kernel drops a signal the process has no handler for.
+The worker runs ``fnact worker examples.howto.operations:spec`` as a child process, and
+in a new PID namespace (``unshare --pid``), where it is PID 1, as in a container without
+an init process: there the kernel drops a signal the process has no handler for.
 """
 
 from __future__ import annotations
@@ -62,19 +62,37 @@ async def pending_checkpoint(handle: temporalio.client.WorkflowHandle[Any, Any])
     return beat["checkpoint"]["next_row"]
 
 
-@pytest.mark.skipif(not pid_namespaces_work(), reason="cannot create a PID namespace here")
-async def test_sigterm_as_pid_1_drains_flushes_the_checkpoint_and_exits_0(
+AS_PID_1 = [
+    pytest.param(False, id="child-process"),
+    pytest.param(
+        True,
+        id="pid-1",
+        marks=pytest.mark.skipif(
+            not pid_namespaces_work(), reason="cannot create a PID namespace here"
+        ),
+    ),
+]
+
+
+def launcher(as_pid_1: bool) -> list[str]:
+    """The command prefix that makes the worker PID 1 of a new PID namespace, or nothing."""
+    return ["unshare", "--pid", "--fork"] if as_pid_1 else []
+
+
+@pytest.mark.parametrize("as_pid_1", AS_PID_1)
+async def test_sigterm_drains_flushes_the_checkpoint_and_exits_0(
     temporal_client: temporalio.client.Client,
     temporal_server: DevServer,
     fnact_task_queue: str,
     tmp_path: Path,
+    as_pid_1: bool,
 ) -> None:
     """Readiness goes false, the scan ends retryable with its newest checkpoint, exit 0 in time."""
     port = free_port()
     stderr = tmp_path / "stderr.log"
     with stderr.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            "unshare", "--pid", "--fork", *FNACT, "worker", "examples.howto.operations:spec",
+            *launcher(as_pid_1), *FNACT, "worker", "examples.howto.operations:spec",
             "--address", temporal_server.address, "--task-queue", fnact_task_queue,
             "--health-port", str(port), "--log-level", "DEBUG", cwd=ROOT,
             env=clean_env(
@@ -85,9 +103,10 @@ async def test_sigterm_as_pid_1_drains_flushes_the_checkpoint_and_exits_0(
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 40)).decode()
     assert line.startswith("worker polling"), stderr.read_text()
-    worker_pid = child_of(process.pid)
-    status = Path(f"/proc/{worker_pid}/status").read_text()
-    assert re.search(r"^NSpid:\s+\d+\s+1$", status, re.M), "the worker is not PID 1"
+    worker_pid = child_of(process.pid) if as_pid_1 else process.pid
+    if as_pid_1:
+        status = Path(f"/proc/{worker_pid}/status").read_text()
+        assert re.search(r"^NSpid:\s+\d+\s+1$", status, re.M), "the worker is not PID 1"
     assert await asyncio.to_thread(get, port, "/readyz") == (200, "ready\n")
 
     handle = await temporal_client.start_workflow(
@@ -132,15 +151,15 @@ def spec():
 """
 
 
-@pytest.mark.skipif(not pid_namespaces_work(), reason="cannot create a PID namespace here")
-def test_sigterm_during_startup_as_pid_1_stops_at_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("as_pid_1", AS_PID_1)
+def test_sigterm_during_startup_stops_at_once(tmp_path: Path, as_pid_1: bool) -> None:
     """Before the worker polls, SIGTERM ends the process with 143, even as PID 1."""
     (tmp_path / "slow_app.py").write_text(SLOW_SPEC)
     process = subprocess.Popen(
-        ["unshare", "--pid", "--fork", *FNACT, "worker", "slow_app:spec"],
+        [*launcher(as_pid_1), *FNACT, "worker", "slow_app:spec"],
         cwd=tmp_path, env=clean_env(), stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    worker_pid = child_of(process.pid)
+    worker_pid = child_of(process.pid) if as_pid_1 else process.pid
     time.sleep(1.5)  # the spec is being built
     os.kill(worker_pid, signal.SIGTERM)
     _, stderr = process.communicate(timeout=10)
