@@ -27,6 +27,10 @@ PAGES = {
     "home": "",
     "how-to": "how-to/long-activities/",
     "reference": "reference/activities/",
+    "own-project": "how-to/use-fnact-in-your-own-project/",
+    "handlers": "how-to/handlers-threads-and-concurrency/",
+    "operations": "how-to/operate-in-production/",
+    "change-types": "how-to/change-activity-types/",
 }
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -86,7 +90,7 @@ async def browser() -> AsyncIterator[Any]:
 async def test_page_renders_with_navigation_and_highlighted_code(
     site: str, browser: Any, name: str
 ) -> None:
-    """Home, a how-to and the reference render with navigation and highlighted code."""
+    """Home, how-tos (the new ones too) and the reference render with navigation and code."""
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
