@@ -10,7 +10,7 @@
     python3 scripts/task.py bench     run the benchmarks
     python3 scripts/task.py versions  the unit tests on each other Python found (3.12, 3.13)
     python3 scripts/task.py package   build the wheel, install it in a clean venv, run the
-                                      README's Quick start there
+                                      README's first example there
     python3 scripts/task.py ci        everything CI runs
 
 Extra arguments after the task go to the underlying tool
@@ -159,14 +159,14 @@ def versions(*args: str) -> None:
 
 
 def readme_example() -> tuple[str, str]:
-    """Return the README's Quick start code and the output it shows."""
+    """Return the README's first example code and the output it shows."""
     blocks = re.findall(r"^```(\w*)\n(.*?)^```", (ROOT / "README.md").read_text(), re.S | re.M)
     (_, code), (_, printed) = blocks[1], blocks[2]
     return code, printed
 
 
 def package() -> None:
-    """Build the wheel, install it with its server extra in a new venv, run the Quick start."""
+    """Build the wheel, install it with its server extra in a new venv, run the first example."""
     dist = ROOT / "build" / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     run([str(PYTHON), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)])
@@ -182,18 +182,18 @@ def package() -> None:
         done = subprocess.run([str(python), "hello.py"], cwd=place, capture_output=True,
                               text=True, timeout=120, check=False)  # fmt: skip
         if done.returncode or done.stdout != printed:
-            sys.exit(f"the README's Quick start from {wheel.name} printed:\n{done.stdout}"
+            sys.exit(f"the README's first example from {wheel.name} printed:\n{done.stdout}"
                      f"{done.stderr}\nexpected:\n{printed}")  # fmt: skip
         fnact = str(place / "venv" / "bin" / "fnact")
         shown = subprocess.run([fnact, "--version"], capture_output=True, text=True, check=True)
-        # fnact check on a history recorded there, against the Quick start's own activity.
+        # fnact check on a history recorded there, against the first example's own activity.
         (place / "record.py").write_text(_RECORD_HELLO)
         run([str(python), "record.py"], cwd=place)
         checked = subprocess.run([fnact, "check", "hello:greet", "--history", "hello.json"],
                                  cwd=place, capture_output=True, text=True)  # fmt: skip
         if checked.returncode or "0 incompatible" not in checked.stdout:
             sys.exit(f"fnact check from {wheel.name} failed:\n{checked.stdout}{checked.stderr}")
-        print(f"{wheel.name}: installed in a clean venv; the Quick start ran; "
+        print(f"{wheel.name}: installed in a clean venv; the README's first example ran; "
               f"{shown.stdout.strip()}; fnact check: {checked.stdout.strip()}")  # fmt: skip
 
 
