@@ -508,8 +508,8 @@ class ActivityHarness:
                 between(run)
             if not _retried(run, activity):
                 break
-            if run.heartbeats:
-                details = [run.heartbeats[-1]]  # `run` hands it over as Temporal would
+            if run.handed_over is not None:
+                details = [run.handed_over]  # what Temporal hands the next attempt
         return runs
 
 
