@@ -13,6 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     import fnact
+    import fnact.worker
     import fnact.workflow
 
 
@@ -48,9 +49,9 @@ class Hello:
 
 
 async def main() -> None:
-    with fnact.DevServer() as server:  # a local Temporal server, from fnact[server]
-        client = await fnact.connect(server.address)
-        worker = fnact.create_worker(
+    with fnact.worker.DevServer() as server:  # a local Temporal server, from fnact[server]
+        client = await fnact.worker.connect(server.address)
+        worker = fnact.worker.create_worker(
             client,
             task_queue="hello",
             container=fnact.Container(),

@@ -25,6 +25,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 import fnact
+import fnact.worker
 import fnact.workflow
 
 TASK_QUEUE = "fnact-example-progress"
@@ -94,9 +95,9 @@ class CopyTables:
         return copied
 
 
-def spec() -> fnact.WorkerSpec:
+def spec() -> fnact.worker.WorkerSpec:
     """Return the example's worker, for ``fnact worker examples.progress:spec``."""
-    return fnact.WorkerSpec(
+    return fnact.worker.WorkerSpec(
         task_queue=TASK_QUEUE,
         container=fnact.Container(),
         activities=[copy_table],
@@ -106,7 +107,7 @@ def spec() -> fnact.WorkerSpec:
 
 async def start(address: str | None = None) -> str:
     """Start a `CopyTables` run on ``address`` (``TEMPORAL_ADDRESS`` by default); return its id."""
-    client = await fnact.connect(address)
+    client = await fnact.worker.connect(address)
     handle = await client.start_workflow(
         CopyTables.run,
         CopyArgs(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from types import FrameType
 from typing import Any
 
 import msgspec
@@ -23,7 +24,9 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from fnact._activity import ActivityDefinition, Dependency
-from fnact._codec import (
+from fnact._attempt import current_attempt
+from fnact._context import ActivityContext
+from fnact._converter import (
     NonFiniteFloatError,
     data_converter,
     decoder_for,
@@ -31,27 +34,33 @@ from fnact._codec import (
     to_sized_payload,
     validation_message,
 )
-from fnact._context import ActivityContext
+from fnact._headers import decode_start
 from fnact._heartbeat import (
     Heartbeater,
     decode_checkpoint,
     run_with_heartbeats,
     send_interval,
 )
-from fnact._limits import payload_too_large
 from fnact._metrics import ActivityMetrics, WorkerMetrics
-from fnact._outcome import error_from_failure
-from fnact._runinfo import (
-    FNACT_ADAPTER,
-    current_attempt,
-    decode_start,
-    final_state_error,
-    run_key,
+from fnact._outcome import (
+    error_from_failure,
+    external_storage_not_configured,
+    invalid_activity_input,
+    invalid_activity_result,
+    payload_too_large,
+    state_error,
+    unencodable,
+    unencodable_failure,
+    worker_shutdown,
 )
+from fnact._run_facts import run_key
 from fnact._state import RunKey, StateStore
 from fnact.exceptions import DependencyError, StateError
 
-__all__ = ["build_adapter", "resolve_provider"]
+__all__ = ["FNACT_ADAPTER", "build_adapter", "resolve_provider"]
+
+FNACT_ADAPTER = "__fnact_adapter__"
+"""Attribute set on fnact's activity adapters, which learn their run's facts themselves."""
 
 _JSON = b"json/plain"
 _NONE_TYPES: tuple[Any, ...] = (None, type(None))
@@ -259,21 +268,13 @@ class _Steps:
             return self.decoder.decode(payload.data)
         if refers_to_external_storage(payload):
             # Temporal retrieves such inputs before the call when storage is configured.
-            raise ApplicationError(
-                f"activity {self.name!r}: the input is kept in Temporal's external storage, "
-                "and this worker's data converter has no external storage configured",
-                type="ExternalStorageNotConfigured",
-            )
+            raise external_storage_not_configured(self.name)
         return self.converter.from_payload(payload, self.arg_type)
 
     def invalid_input(self, exc: msgspec.ValidationError | msgspec.DecodeError) -> ApplicationError:
         """Return the non-retryable error an input that does not decode ends the activity with."""
         message = validation_message(exc) if isinstance(exc, msgspec.ValidationError) else exc
-        return ApplicationError(
-            f"activity {self.name!r}: invalid input: {message}",
-            type="InvalidActivityInput",
-            non_retryable=True,
-        )
+        return invalid_activity_input(self.name, message)
 
     # --- 2. resolve dependencies
 
@@ -300,14 +301,16 @@ class _Steps:
         if not auto and fixed is None:
             return None
         interval = send_interval(info.heartbeat_timeout)
+        metrics = self.metrics
         heartbeater = Heartbeater(
             interval=interval if fixed is None else fixed.total_seconds(),
             auto_interval=interval if auto else None,
             stall_timeout=self.stall,
             name=self.name,
             payload_limit=settings.payload_limit,
+            heartbeat_counter=None if metrics is None else metrics.heartbeats,
+            checkpoint_histogram=None if metrics is None else metrics.checkpoint_bytes,
         )
-        heartbeater._metrics = self.metrics
         return heartbeater
 
     async def lease(self, info: temporalio.activity.Info) -> tuple[RunKey, _Entered]:
@@ -322,7 +325,7 @@ class _Steps:
             lease = _Entered(manager, await manager.__aenter__())
         except StateError as exc:
             if exc.non_retryable:
-                raise final_state_error(exc) from exc
+                raise state_error(exc) from exc
             raise
         return key, lease
 
@@ -345,8 +348,9 @@ class _Steps:
                 if attempt.cache is None:
                     raise StateError(
                         f"activity {name!r}: the run's input is not in the activity's headers "
-                        "and this worker has no fnact interceptor to read it from the run (build "
-                        "the worker with fnact.create_worker; in a test, pass workflow_args)",
+                        "and this worker has no fnact interceptor to read it from the run "
+                        "(build the worker with fnact.worker.create_worker; in a test, "
+                        "pass workflow_args)",
                         non_retryable=True,
                     )
                 info = temporalio.activity.info()
@@ -418,7 +422,7 @@ class _Steps:
             if final is not None or _is_final_attempt(exc, info):
                 await self.release(info)
             if final is not None:
-                raise final_state_error(final) from exc
+                raise state_error(final) from exc
             raise
         finally:
             ctx._finish()
@@ -442,18 +446,11 @@ class _Steps:
         if isinstance(result, Success):
             if temporalio.activity.is_worker_shutdown() and _cancel_pending():
                 # The body swallowed the shutdown's cancellation: its value may be partial.
-                raise ApplicationError(
-                    f"activity {name!r} was interrupted by a worker shutdown; retrying",
-                    type="WorkerShutdown",
-                )
+                raise worker_shutdown(name)
             try:
                 payload, size = to_sized_payload(result.unwrap())  # size as Temporal measures it
             except NonFiniteFloatError as exc:
-                error = ApplicationError(
-                    f"activity {name!r} result: {exc}", type="UnencodableResult", non_retryable=True
-                )
-                error.__cause__ = None  # as `raise ... from None`: no NonFiniteFloatError context
-                return error
+                return unencodable(f"activity {name!r} result: {exc}", kind="Result")
             if size <= limit:
                 return RawValue(payload)  # encoded once: Temporal passes it through
             return payload_too_large(f"activity {name!r} result", size, limit)
@@ -461,22 +458,34 @@ class _Steps:
             try:
                 return error_from_failure(result.failure())
             except TypeError as exc:
-                return ApplicationError(
-                    f"activity {name!r} returned a Failure that cannot be encoded: {exc}",
-                    type="UnencodableFailure",
-                    non_retryable=True,
-                )
-        return ApplicationError(
-            f"activity {name!r} returned {type(result).__qualname__}, not a returns Result",
-            type="InvalidActivityResult",
-            non_retryable=True,
-        )
+                return unencodable_failure(name, exc)
+        return invalid_activity_result(name, result)
 
     async def release(self, info: temporalio.activity.Info) -> None:
         """Drop the run's state: the run cannot succeed any more, or this attempt was its last."""
         store: StateStore = self.store()
         if info.workflow_id and info.workflow_run_id:
             await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))
+
+
+# --- The watchdog's contract: it finds the activity a stack belongs to by this step.
+
+BODY_STEP_CODE = _Steps.run.__code__
+"""The code of the adapter step that awaits an activity's body.
+
+A frame running it is where a blocked loop's stack meets its activity: the
+blocked-loop watchdog looks for it and reads the attempt with `attempt_in_body_step`.
+"""
+
+
+def attempt_in_body_step(frame: FrameType) -> tuple[str, temporalio.activity.Info | None]:
+    """Return the activity name and attempt info held by a frame running `BODY_STEP_CODE`.
+
+    `_Steps.run` keeps its steps as ``self`` and the context as ``ctx``; this is the
+    one place outside it that knows those names (a test holds the contract).
+    """
+    steps, ctx = frame.f_locals.get("self"), frame.f_locals.get("ctx")
+    return getattr(steps, "name", "?"), getattr(ctx, "_info", None)
 
 
 def build_adapter(
@@ -522,7 +531,7 @@ def build_adapter(
             if not uses_state:
                 if attempt.start is None and attempt.cache is not None:
                     # ctx.output_path cannot wait: learn the run's start before the body runs.
-                    await attempt.cache.prefetch_start(attempt, temporalio.activity.info())
+                    attempt.error = await attempt.cache.prefetch_start(temporalio.activity.info())
                 if not (watches_heartbeats or settings.heartbeat_interval):
                     # No state, no heartbeats: no heartbeater to build.
                     ctx = steps.build_context(settings, limit, temporalio.activity.info())
@@ -549,7 +558,7 @@ def build_adapter(
                     if attempt.start is not None:
                         cache.remember(key, decode_start(attempt.start))
                     else:
-                        await cache.prefetch_start(attempt, info)
+                        attempt.error = await cache.prefetch_start(info)
                 ctx = steps.build_context(settings, limit, info, heartbeater, state)
                 # 4. Run the function, and 5. map its outcome.
                 value = await steps.run(ctx, args, kwargs, heartbeater, limit)

@@ -40,15 +40,15 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from fnact._activity import Activity
-from fnact._compat import RecordedRun, check_runs, runs_from_client, runs_from_files
-from fnact._devserver import DevServer
+from fnact._history_check import RecordedRun, check_runs, runs_from_client, runs_from_files
 from fnact._logging import JSONFormatter, TextFormatter
-from fnact._options import ConnectOptions
-from fnact._plugin import check_workflows
-from fnact._spec import WorkerSpec
 from fnact._version import __version__
 from fnact._watch import BarsView, PlainView, watch_run
-from fnact._worker import configured_address, connect, run_worker
+from fnact._worker._build import configured_address, connect, run_worker
+from fnact._worker._devserver import DevServer
+from fnact._worker._options import ConnectOptions
+from fnact._worker._plugin import check_workflows
+from fnact._worker._spec import WorkerSpec
 from fnact.exceptions import FnactError
 
 __all__ = ["main", "run"]
@@ -143,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker",
         help="run a worker defined in your code",
-        description="Run the worker MODULE:ATTR names: a fnact.WorkerSpec, or a function "
+        description="Run the worker MODULE:ATTR names: a fnact.worker.WorkerSpec, or a function "
         "returning one. It connects to --address, else TEMPORAL_ADDRESS, else starts the "
         "embedded dev server. It stops gracefully on Ctrl+C or SIGTERM.",
     )
@@ -201,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
         help="check recorded runs against today's activity types before a deploy",
         description="Decode every recorded activity input, result, Failure detail and pending "
         "checkpoint (and the workflow input run states are built from) of the given runs with "
-        "the types of the activities MODULE:ATTR names (a fnact.WorkerSpec, a list of "
+        "the types of the activities MODULE:ATTR names (a fnact.worker.WorkerSpec, a list of "
         "activities, or a function returning either). Prints each value that no longer "
         "decodes; exits 1 if there is one.",
     )
@@ -513,7 +513,7 @@ async def _build_spec(found: object, target: str) -> WorkerSpec:
         return found
     if not callable(found):
         raise CommandError(
-            f"{target} must be a fnact.WorkerSpec or a function returning one, "
+            f"{target} must be a fnact.worker.WorkerSpec or a function returning one, "
             f"not {type(found).__qualname__}",
             code=2,
         )
@@ -528,7 +528,7 @@ async def _build_spec(found: object, target: str) -> WorkerSpec:
         built = await built
     if not isinstance(built, WorkerSpec):
         raise CommandError(
-            f"{target}() returned {type(built).__qualname__}, not a fnact.WorkerSpec", code=2
+            f"{target}() returned {type(built).__qualname__}, not a fnact.worker.WorkerSpec", code=2
         )
     return built
 
@@ -570,8 +570,8 @@ def _activities(found: object, target: str) -> list[object]:
     if isinstance(found, list | tuple) and all(callable(item) for item in found):
         return list(found)
     raise CommandError(
-        f"{target} must be a fnact.WorkerSpec, a list of activities, or a function returning "
-        f"one, not {type(found).__qualname__}",
+        f"{target} must be a fnact.worker.WorkerSpec, a list of activities, or a function "
+        f"returning one, not {type(found).__qualname__}",
         code=2,
     )
 

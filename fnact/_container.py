@@ -11,7 +11,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from fnact._clock import SystemClock
-from fnact._runcontext import RunContextCache
+from fnact._run_facts import RunContextCache
 from fnact._state import InMemoryStateStore
 
 __all__ = ["Container", "Settings"]

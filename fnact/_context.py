@@ -12,6 +12,7 @@ from typing import Any, Generic, ParamSpec
 import temporalio.activity
 from typing_extensions import TypeVar
 
+from fnact._attempt import require_info
 from fnact._heartbeat import (
     Heartbeat,
     Heartbeater,
@@ -28,7 +29,6 @@ from fnact._paths import (
     remove_stale_parts,
     run_start_time,
 )
-from fnact._runinfo import require_info
 from fnact._state import RunState
 from fnact.exceptions import StateError
 
@@ -57,7 +57,8 @@ class ActivityContext(Generic[H, W]):
     Examples:
         >>> import asyncio
         >>> from datetime import datetime, timezone
-        >>> from fnact import ActivityContext, RunState
+        >>> from fnact import ActivityContext
+        >>> from fnact.state import RunState
         >>> ctx = ActivityContext(state=RunState("db", {"day": 1}, datetime.now(timezone.utc)))
         >>> ctx.state.workflow_args
         {'day': 1}

@@ -23,19 +23,17 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 import msgspec
 import msgspec.structs
 import temporalio.activity
-from temporalio.exceptions import ApplicationError
+import temporalio.common
 
-from fnact._codec import decoder_for, non_finite_path, to_payload
-from fnact._limits import payload_too_large, payloads_size
+from fnact._converter import decoder_for, non_finite_path, to_payload
+from fnact._limits import payloads_size
+from fnact._outcome import checkpoint_decode_error, payload_too_large, unencodable
 from fnact._secret import Secret
-
-if TYPE_CHECKING:
-    from fnact._metrics import ActivityMetrics
 
 __all__ = [
     "Heartbeat",
@@ -126,16 +124,19 @@ class Heartbeater:
         stall_timeout: stop auto beats after this long without progress (``None``: never).
         name: the activity's name, for the stall log.
         payload_limit: the largest checkpoint, in encoded bytes.
+        heartbeat_counter: counts each heartbeat sent (a worker passes its metric).
+        checkpoint_histogram: records each new checkpoint's size in bytes.
     """
 
     __slots__ = (
+        "_checkpoint_histogram",
         "_checkpoint_size",
         "_dirty",
         "_flush_handle",
+        "_heartbeat_counter",
         "_last_progress",
         "_last_sent",
         "_loop",
-        "_metrics",
         "_new_checkpoint",
         "_sink",
         "_stalled",
@@ -160,6 +161,8 @@ class Heartbeater:
         stall_timeout: float | None = None,
         name: str = "activity",
         payload_limit: int = 2 * 1024 * 1024,  # DEFAULT_PAYLOAD_LIMIT, spelled out for the docs
+        heartbeat_counter: temporalio.common.MetricCounter | None = None,
+        checkpoint_histogram: temporalio.common.MetricHistogram | None = None,
     ) -> None:
         self.interval: float = interval
         self.payload_limit: int = payload_limit
@@ -171,7 +174,8 @@ class Heartbeater:
         self.checkpoint: Any = None
         self._checkpoint_size = 0
         self._new_checkpoint = False
-        self._metrics: ActivityMetrics | None = None  # the adapter sets it in a worker
+        self._heartbeat_counter = heartbeat_counter
+        self._checkpoint_histogram = checkpoint_histogram
         self.sent: int = 0
         self._sink = sink or _temporal_sink
         self._dirty = False
@@ -276,11 +280,10 @@ class Heartbeater:
         """
         data = _checkpoint_encoder.encode(value)
         if b"null" in data and (where := non_finite_path(value)) is not None:
-            raise ApplicationError(
+            raise unencodable(
                 f"activity {self.name!r} checkpoint has NaN or infinity at `{where}`: JSON "
                 "cannot carry it (it would resume as null)",
-                type="UnencodableCheckpoint",
-                non_retryable=True,
+                kind="Checkpoint",
             )
         size = len(data)
         if size + _HEARTBEAT_SLACK > self.payload_limit:
@@ -339,11 +342,12 @@ class Heartbeater:
         self._last_sent = time.monotonic()
         self.sent += 1
         self._sink(Heartbeat(self.progress, self.message, self.checkpoint))
-        metrics = self._metrics
-        if metrics is not None:
-            metrics.heartbeats.add(1)
-            if self._new_checkpoint:
-                metrics.checkpoint_bytes.record(self._checkpoint_size)
+        counter = self._heartbeat_counter
+        if counter is not None:
+            counter.add(1)
+        histogram = self._checkpoint_histogram
+        if histogram is not None and self._new_checkpoint:
+            histogram.record(self._checkpoint_size)
         self._new_checkpoint = False
 
 
@@ -365,12 +369,7 @@ def decode_checkpoint(details: Any, checkpoint_type: type[T]) -> T | None:
             _refuse_unknown_fields(raw, checkpoint_type)
         value: T = decoder_for(checkpoint_type).decode(_encoder.encode(raw))
     except msgspec.ValidationError as exc:
-        raise ApplicationError(
-            f"the last checkpoint does not decode as {checkpoint_type.__qualname__}: {exc}; "
-            "was the checkpoint type changed while this activity was retrying?",
-            type="CheckpointDecodeError",
-            non_retryable=True,
-        ) from None
+        raise checkpoint_decode_error(checkpoint_type.__qualname__, exc) from None
     return value
 
 

@@ -12,9 +12,8 @@ This module is safe inside the workflow sandbox: it only measures.
 from __future__ import annotations
 
 import temporalio.api.common.v1
-from temporalio.exceptions import ApplicationError
 
-__all__ = ["DEFAULT_PAYLOAD_LIMIT", "json_payload_size", "payload_too_large", "payloads_size"]
+__all__ = ["DEFAULT_PAYLOAD_LIMIT", "json_payload_size", "payloads_size"]
 
 DEFAULT_PAYLOAD_LIMIT = 2 * 1024 * 1024
 """Temporal's default blob size limit, in bytes."""
@@ -46,20 +45,6 @@ def payloads_size(*payloads: Payload) -> int:
         size = payload.ByteSize()
         total += 1 + _varint_size(size) + size
     return total
-
-
-def payload_too_large(
-    what: str, size: int, limit: int, *, advice: str | None = None
-) -> ApplicationError:
-    """Return the non-retryable error for a payload over Temporal's limit."""
-    advice = advice or (
-        "write large data under ctx.output_path and return or checkpoint its path instead"
-    )
-    return ApplicationError(
-        f"{what} is {size:,} bytes, over the {limit:,}-byte payload limit; {advice}",
-        type="PayloadTooLarge",
-        non_retryable=True,
-    )
 
 
 def json_payload_size(payload: Payload) -> int:

@@ -2,7 +2,8 @@
 
 This is the one place a `returns` ``Failure(e)`` becomes Temporal's
 `ApplicationError`, and the one place such an error becomes ``Failure(e)`` again
-on the workflow side.
+(on the workflow side and in the test harness). Every other `ApplicationError`
+fnact raises is built here too, by a named constructor.
 """
 
 from __future__ import annotations
@@ -18,9 +19,26 @@ from returns.result import Failure
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 
-from fnact._codec import masking_encoder
+from fnact._converter import masking_encoder
 
-__all__ = ["Fault", "error_from_failure", "failure_from_error", "retry_delay_of"]
+__all__ = [
+    "Fault",
+    "checkpoint_decode_error",
+    "error_from_failure",
+    "external_storage_not_configured",
+    "failure_from_error",
+    "failure_from_details",
+    "invalid_activity_input",
+    "invalid_activity_result",
+    "payload_too_large",
+    "retry_delay_of",
+    "state_error",
+    "unencodable",
+    "unencodable_failure",
+    "worker_shutdown",
+]
+
+ApplicationError = temporalio.exceptions.ApplicationError
 
 
 if TYPE_CHECKING:
@@ -130,10 +148,112 @@ def failure_from_error(
     if raw is not None and raw.application_failure_info.details.payloads:
         payloads = raw.application_failure_info.details.payloads
         value = converter.from_payloads([payloads[0]], [error_type])[0]
-    elif cause.details and isinstance(cause.details[0], RawValue):
-        value = converter.from_payloads([cause.details[0].payload], [error_type])[0]
-    elif cause.details:
-        value = msgspec.convert(cause.details[0], error_type, strict=False)
-    else:
+        return Failure(value)
+    return failure_from_details(cause, error_type, converter)
+
+
+def failure_from_details(
+    error: temporalio.exceptions.ApplicationError,
+    error_type: type[Any],
+    converter: temporalio.converter.PayloadConverter,
+) -> Failure[Any] | None:
+    """Rebuild ``Failure(e)`` from the details an `ApplicationError` carries in process.
+
+    The test harness calls the adapter directly, so its errors carry their details
+    as values (or raw payloads), not as a recorded failure.
+    """
+    if not error.details:
         return None
-    return Failure(value)
+    detail = error.details[0]
+    if isinstance(detail, RawValue):
+        return Failure(converter.from_payloads([detail.payload], [error_type])[0])
+    return Failure(msgspec.convert(detail, error_type, strict=False))
+
+
+# --- The other errors fnact ends an activity or a workflow call with, by name.
+
+
+def payload_too_large(
+    what: str, size: int, limit: int, *, advice: str | None = None
+) -> ApplicationError:
+    """Return the non-retryable error for a payload over Temporal's limit."""
+    advice = advice or (
+        "write large data under ctx.output_path and return or checkpoint its path instead"
+    )
+    return ApplicationError(
+        f"{what} is {size:,} bytes, over the {limit:,}-byte payload limit; {advice}",
+        type="PayloadTooLarge",
+        non_retryable=True,
+    )
+
+
+def unencodable(message: str, *, kind: str) -> ApplicationError:
+    """Return the non-retryable error for a value JSON cannot carry (NaN, infinity).
+
+    ``kind`` names the value: ``Input``, ``Result`` or ``Checkpoint``.
+    """
+    error = ApplicationError(message, type=f"Unencodable{kind}", non_retryable=True)
+    error.__cause__ = None  # as `raise ... from None`: the encoder's error is in the message
+    return error
+
+
+def unencodable_failure(name: str, reason: object) -> ApplicationError:
+    """Return the non-retryable error for a returned ``Failure(e)`` that cannot be encoded."""
+    return ApplicationError(
+        f"activity {name!r} returned a Failure that cannot be encoded: {reason}",
+        type="UnencodableFailure",
+        non_retryable=True,
+    )
+
+
+def invalid_activity_result(name: str, result: object) -> ApplicationError:
+    """Return the non-retryable error for a body that returned something other than a Result."""
+    return ApplicationError(
+        f"activity {name!r} returned {type(result).__qualname__}, not a returns Result",
+        type="InvalidActivityResult",
+        non_retryable=True,
+    )
+
+
+def invalid_activity_input(name: str, message: object) -> ApplicationError:
+    """Return the non-retryable error for an activity input that does not decode."""
+    return ApplicationError(
+        f"activity {name!r}: invalid input: {message}",
+        type="InvalidActivityInput",
+        non_retryable=True,
+    )
+
+
+def external_storage_not_configured(name: str) -> ApplicationError:
+    """Return the retryable error for an input in external storage on a worker without it."""
+    return ApplicationError(
+        f"activity {name!r}: the input is kept in Temporal's external storage, "
+        "and this worker's data converter has no external storage configured",
+        type="ExternalStorageNotConfigured",
+    )
+
+
+def worker_shutdown(name: str) -> ApplicationError:
+    """Return the retryable error for a body that swallowed a worker shutdown's cancellation."""
+    return ApplicationError(
+        f"activity {name!r} was interrupted by a worker shutdown; retrying",
+        type="WorkerShutdown",
+    )
+
+
+def state_error(error: Exception) -> ApplicationError:
+    """Return the error an activity fails for good with, for a non-retryable `StateError`.
+
+    Retrying cannot help a deterministic `StateError`: Temporal is told not to.
+    """
+    return ApplicationError(str(error), type="StateError", non_retryable=True)
+
+
+def checkpoint_decode_error(type_name: str, reason: object) -> ApplicationError:
+    """Return the non-retryable error for a checkpoint that no longer decodes as its type."""
+    return ApplicationError(
+        f"the last checkpoint does not decode as {type_name}: {reason}; "
+        "was the checkpoint type changed while this activity was retrying?",
+        type="CheckpointDecodeError",
+        non_retryable=True,
+    )

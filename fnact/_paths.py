@@ -18,8 +18,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fnact._runcontext import attempt_start_time
-from fnact._runinfo import current_attempt, require_info, run_key, start_override
+from fnact._attempt import attempt_start_time, current_attempt, require_info, start_override
+from fnact._run_facts import run_key
 from fnact.exceptions import StateError
 
 __all__ = [
@@ -100,7 +100,7 @@ def run_start_time() -> datetime:
     raise StateError(
         f"activity {info.activity_type!r}: the start time of run "
         f"{info.workflow_id}/{info.workflow_run_id} is unknown: this worker has no fnact "
-        "interceptor (build it with fnact.create_worker); in a test, use "
+        "interceptor (build it with fnact.worker.create_worker); in a test, use "
         "fnact.testing.run_started_at"
     )
 

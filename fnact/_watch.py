@@ -29,7 +29,7 @@ from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import WorkflowExecutionStatus
 
-from fnact._codec import data_converter
+from fnact._converter import data_converter
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

@@ -41,7 +41,7 @@ class DependencyError(FnactError, LookupError):
 class DevServerError(FnactError, RuntimeError):
     """The embedded Temporal dev server cannot be found or started.
 
-    Raised by `fnact.DevServer`; also importable from `fnact.testing`.
+    Raised by `fnact.worker.DevServer`; its home is `fnact.exceptions`.
     """
 
 

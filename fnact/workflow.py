@@ -29,9 +29,9 @@ from temporalio.common import Priority, RawValue, RetryPolicy
 from temporalio.workflow import ActivityCancellationType, EventGroup, VersioningIntent
 
 from fnact._activity import Activity, ActivityDefinition
-from fnact._codec import NonFiniteFloatError
-from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payload_too_large, payloads_size
-from fnact._outcome import failure_from_error
+from fnact._converter import NonFiniteFloatError
+from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payloads_size
+from fnact._outcome import failure_from_error, payload_too_large, unencodable
 
 __all__ = [
     "DEFAULT_START_TO_CLOSE_TIMEOUT",
@@ -127,11 +127,7 @@ def _schedule(
     try:
         payload = temporalio.workflow.payload_converter().to_payload(args)
     except NonFiniteFloatError as exc:
-        raise temporalio.exceptions.ApplicationError(
-            f"activity {definition.name!r} input: {exc}",
-            type="UnencodableInput",
-            non_retryable=True,
-        ) from None
+        raise unencodable(f"activity {definition.name!r} input: {exc}", kind="Input") from None
     size = payloads_size(payload)
     if size > DEFAULT_PAYLOAD_LIMIT:
         raise payload_too_large(

@@ -59,7 +59,7 @@ STAGES = [
     Stage(
         2,
         "Worker",
-        "fnact.create_worker(...)  or  fnact.Plugin(container)",
+        "fnact.worker.create_worker(...)  or  fnact.worker.Plugin(container)",
         72,
         ("registers one adapter per activity: @activity.defn, one RawValue argument",),
     ),

@@ -202,14 +202,16 @@ import asyncio
 from pathlib import Path
 
 import fnact
+import fnact.worker
 from hello import Hello, greet
 
 
 async def main() -> None:
-    with fnact.DevServer() as server:
-        client = await fnact.connect(server.address)
-        async with fnact.create_worker(client, task_queue="hello", container=fnact.Container(),
-                                       activities=[greet], workflows=[Hello]):
+    with fnact.worker.DevServer() as server:
+        client = await fnact.worker.connect(server.address)
+        async with fnact.worker.create_worker(client, task_queue="hello",
+                                              container=fnact.Container(),
+                                              activities=[greet], workflows=[Hello]):
             handle = await client.start_workflow(Hello.run, ["Ada", " "], id="hello",
                                                  task_queue="hello")
             await handle.result()

@@ -7,6 +7,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 import fnact
+import fnact.worker
 from examples.comparison import plain
 from examples.comparison.base_class import OrdersActivities
 from examples.comparison.with_fnact import Container, fetch_orders
@@ -44,9 +45,9 @@ def base_class_worker(client: Client, task_queue: str, activities: OrdersActivit
 
 
 # --8<-- [start:fnact]
-def fnact_worker(client: Client, task_queue: str, container: Container) -> fnact.Worker:
+def fnact_worker(client: Client, task_queue: str, container: Container) -> fnact.worker.Worker:
     """Build a worker of the fnact activity, resolving its dependencies from ``container``."""
-    return fnact.create_worker(
+    return fnact.worker.create_worker(
         client,
         task_queue=task_queue,
         container=container,

@@ -13,6 +13,7 @@ import msgspec
 from returns.result import Result, Success
 
 import fnact
+import fnact.worker
 
 # --8<-- [end:imports]
 
@@ -60,7 +61,7 @@ def configure_logging(level: int | str | None = None) -> None:
     one ``fnact worker`` installs); ``level=None`` keeps the root logger's level.
     """
     handler = logging.StreamHandler()
-    handler.setFormatter(fnact.JSONFormatter())
+    handler.setFormatter(fnact.worker.JSONFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 

@@ -21,6 +21,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 with workflow.unsafe.imports_passed_through():
     import fnact
+    import fnact.worker
     import fnact.workflow
 
 # --8<-- [end:imports]
@@ -89,12 +90,12 @@ HEALTH_PORT = 8080
 """The port of the health probes."""
 
 
-def spec() -> fnact.WorkerSpec:
+def spec() -> fnact.worker.WorkerSpec:
     """Build the worker when ``fnact worker`` starts it."""
     # Temporal's metrics and fnact's, served for Prometheus to scrape.
     metrics = PrometheusConfig(bind_address=os.environ.get("METRICS_ADDRESS", METRICS_ADDRESS))
     grace = timedelta(seconds=float(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS", "60")))
-    return fnact.WorkerSpec(
+    return fnact.worker.WorkerSpec(
         task_queue="scans",
         container=fnact.Container(),
         activities=[scan_table],
@@ -102,7 +103,7 @@ def spec() -> fnact.WorkerSpec:
         runtime=Runtime(telemetry=TelemetryConfig(metrics=metrics)),
         health_port=HEALTH_PORT,  # /healthz and /readyz, for the pod's probes
         # On SIGTERM: readiness goes false, polling stops, running activities get `grace`.
-        worker_options=fnact.WorkerOptions(graceful_shutdown_timeout=grace),
+        worker_options=fnact.worker.WorkerOptions(graceful_shutdown_timeout=grace),
     )
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import fnact
+import fnact.worker
 from examples.howto.logging_setup import configure_logging
 from examples.howto.outputs import Checksums, build_container, export_orders
 from examples.howto.workflows import DailyExport
@@ -23,12 +24,12 @@ from examples.howto.workflows import DailyExport
 
 
 # --8<-- [start:spec]
-def spec() -> fnact.WorkerSpec:
+def spec() -> fnact.worker.WorkerSpec:
     """Build the worker when ``fnact worker`` starts it, not when the module is imported."""
     configure_logging()  # JSON lines, at fnact worker's --log-level
     # The same shared folder (a network filesystem) on every machine that runs a worker.
     output_root = Path(os.environ.get("REPORTS_OUTPUT_ROOT", "fnact-output")).resolve()
-    return fnact.WorkerSpec(
+    return fnact.worker.WorkerSpec(
         task_queue="reports",
         container=build_container(output_root),
         activities=[export_orders, Checksums(output_root).write_checksums],

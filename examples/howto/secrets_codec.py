@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from temporalio.api.common.v1 import Payload
 
 import fnact
+import fnact.worker
 from examples.howto.secrets_app import Container, count_invoices
 from examples.howto.workflows import SyncInvoices
 
@@ -68,12 +69,12 @@ class FernetCodec(temporalio.converter.PayloadCodec):
 def encrypted_converter() -> temporalio.converter.DataConverter:
     """Return fnact's converter with a Fernet codec keyed by $PAYLOAD_KEYS (comma-separated)."""
     keys = [key.encode() for key in os.environ["PAYLOAD_KEYS"].split(",")]
-    return dataclasses.replace(fnact.data_converter, payload_codec=FernetCodec(keys))
+    return dataclasses.replace(fnact.worker.data_converter, payload_codec=FernetCodec(keys))
 
 
 async def connect_encrypted(address: str | None = None) -> temporalio.client.Client:
     """Connect a client that encrypts payloads and headers with the keys in $PAYLOAD_KEYS."""
-    return await fnact.connect(address, data_converter=encrypted_converter())
+    return await fnact.worker.connect(address, data_converter=encrypted_converter())
 
 
 # --8<-- [end:connect]
@@ -86,7 +87,7 @@ TASK_QUEUE = "partner-sync"
 async def serve(container: Container, *, task_queue: str = TASK_QUEUE, **options: Any) -> None:
     """Run a worker whose client encrypts, until SIGINT or SIGTERM."""
     client = await connect_encrypted()  # the worker encrypts with its client's codec
-    await fnact.run_worker(
+    await fnact.worker.run_worker(
         client=client,
         task_queue=task_queue,
         container=container,

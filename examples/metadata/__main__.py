@@ -23,6 +23,7 @@ from pathlib import Path
 from dependency_injector import providers
 
 import fnact
+import fnact.worker
 from examples.metadata.activities import (
     Container,
     describe_columns,
@@ -67,9 +68,9 @@ def build_container(output_root: Path) -> Container:
 
 async def run_example(database: Path, output_root: Path, *, serve: bool) -> ExtractReport:
     """Start the dev server and a worker, run the workflow once and return its result."""
-    with fnact.DevServer() as server:
-        client = await fnact.connect(server.address)
-        worker = fnact.create_worker(
+    with fnact.worker.DevServer() as server:
+        client = await fnact.worker.connect(server.address)
+        worker = fnact.worker.create_worker(
             client,
             task_queue=TASK_QUEUE,
             container=build_container(output_root),
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     # The activities' log lines on stderr, each ending with its fields (workflow_id=...).
     handler = logging.StreamHandler()
-    handler.setFormatter(fnact.TextFormatter())
+    handler.setFormatter(fnact.worker.TextFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     database = create_database(options.database.resolve())
     try:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import fnact
+import fnact.worker
 from examples.metadata.__main__ import TASK_QUEUE, build_container
 from examples.metadata.activities import describe_columns, list_tables, write_metadata
 from examples.metadata.workflows import ExtractMetadata
@@ -20,10 +21,10 @@ from examples.metadata.workflows import ExtractMetadata
 
 
 # --8<-- [start:spec]
-def spec() -> fnact.WorkerSpec:
+def spec() -> fnact.worker.WorkerSpec:
     """Build the example's worker: its container is built when the worker starts."""
     output_root = Path(os.environ.get("FNACT_OUTPUT_ROOT", "fnact-example/output"))
-    return fnact.WorkerSpec(
+    return fnact.worker.WorkerSpec(
         task_queue=TASK_QUEUE,
         container=build_container(output_root.resolve()),
         activities=[list_tables, describe_columns, write_metadata],

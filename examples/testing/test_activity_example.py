@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import fnact
+import fnact.state
 from examples.metadata.activities import Ctx, describe_columns, list_tables, write_metadata
 from examples.metadata.models import (
     Column,
@@ -97,7 +98,7 @@ async def test_a_missing_table_is_a_failure(
 async def test_list_tables_without_a_database() -> None:
     """Awaited with a hand-built context, list_tables reports the missing database."""
     ctx: Ctx = fnact.ActivityContext(
-        state=fnact.RunState(None, ExtractArgs(database="gone.db"), datetime.now(UTC))
+        state=fnact.state.RunState(None, ExtractArgs(database="gone.db"), datetime.now(UTC))
     )
     result = await list_tables(ctx, ListTables())
     assert_failure(result, DatabaseMissing, DatabaseMissing(path="gone.db"))

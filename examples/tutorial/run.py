@@ -10,6 +10,7 @@ import sys
 import uuid
 
 import fnact
+import fnact.worker
 from examples.tutorial.activities import Container, welcome_user
 from examples.tutorial.models import WelcomeArgs, WelcomeReport
 from examples.tutorial.workflows import WelcomeTeam
@@ -19,8 +20,8 @@ TASK_QUEUE = "tutorial"
 
 async def welcome_team(address: str, workflow_id: str) -> WelcomeReport:
     """Start a worker, run the workflow on it, and return the workflow's result."""
-    client = await fnact.connect(address)
-    worker = fnact.create_worker(
+    client = await fnact.worker.connect(address)
+    worker = fnact.worker.create_worker(
         client,
         task_queue=TASK_QUEUE,
         container=Container(),
@@ -40,10 +41,10 @@ def main() -> None:
     """Start the dev server, run the workflow, print its result and where to see it."""
     # The activities' log lines on stderr, each followed by its fields.
     handler = logging.StreamHandler()
-    handler.setFormatter(fnact.TextFormatter())
+    handler.setFormatter(fnact.worker.TextFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     workflow_id = f"welcome-{uuid.uuid4().hex[:8]}"
-    with fnact.DevServer() as server:
+    with fnact.worker.DevServer() as server:
         report = asyncio.run(welcome_team(server.address, workflow_id))
         for welcome in report.welcomed:
             print(f"{welcome.email}: {welcome.message}")

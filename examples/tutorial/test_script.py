@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fnact.testing import find_temporal_cli
+from fnact.worker import find_temporal_cli
 
 pytestmark = pytest.mark.integration
 

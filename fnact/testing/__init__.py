@@ -6,15 +6,15 @@ for all of this: ``activity_harness``, ``temporal_server``, ``temporal_client``,
 """
 
 from fnact._clock import FakeClock
-from fnact._compat import (
+from fnact._deprecation import moved_names
+from fnact._history_check import (
     CompatibilityReport,
     Incompatibility,
     RecordedRun,
     runs_from_client,
     runs_from_files,
 )
-from fnact._compat import check_runs as check_compatibility
-from fnact._devserver import DevServer, DevServerError, find_temporal_cli
+from fnact._history_check import check_runs as check_compatibility
 from fnact.testing._activity import run_activity
 from fnact.testing._assertions import assert_failure, assert_success
 from fnact.testing._harness import ActivityHarness, ActivityRun, StateCounts
@@ -22,14 +22,21 @@ from fnact.testing._info import activity_info, run_started_at
 from fnact.testing._protocols import StartWorker
 from fnact.testing._rehearsal import Crash, CrashRehearsal, RehearsedCrash
 
+__getattr__ = moved_names(
+    "fnact.testing",
+    {
+        "DevServer": "fnact.worker",
+        "DevServerError": "fnact.exceptions",
+        "find_temporal_cli": "fnact.worker",
+    },
+)
+
 __all__ = [
     "ActivityHarness",
     "ActivityRun",
     "CompatibilityReport",
     "Crash",
     "CrashRehearsal",
-    "DevServer",
-    "DevServerError",
     "FakeClock",
     "Incompatibility",
     "RecordedRun",
@@ -40,7 +47,6 @@ __all__ = [
     "assert_failure",
     "assert_success",
     "check_compatibility",
-    "find_temporal_cli",
     "run_activity",
     "run_started_at",
     "runs_from_client",

@@ -31,12 +31,14 @@ from temporalio.exceptions import ApplicationError
 
 from fnact._activity import Activity
 from fnact._adapter import build_adapter
+from fnact._attempt import reset_attempt, set_attempt
 from fnact._clock import FakeClock
-from fnact._codec import data_converter
 from fnact._container import Settings
+from fnact._converter import data_converter
+from fnact._headers import ARGS_HEADER, START_HEADER
 from fnact._heartbeat import Heartbeat
+from fnact._outcome import failure_from_details
 from fnact._paths import format_output_path, output_written
-from fnact._runinfo import ARGS_HEADER, START_HEADER, reset_attempt, set_attempt
 from fnact._state import StateStats
 from fnact.testing._info import activity_info
 from fnact.testing._rehearsal import (
@@ -390,9 +392,11 @@ class ActivityHarness:
             )
         except ApplicationError as exc:
             error_type = definition.error_types.get(exc.type or "")
-            if error_type is not None and exc.details:
-                encoded = _converter.to_payload(exc.details[0])
-                result = Failure(_converter.from_payload(encoded, error_type))
+            failure = (
+                None if error_type is None else failure_from_details(exc, error_type, _converter)
+            )
+            if failure is not None:
+                result = failure
             else:
                 error = exc
         except asyncio.CancelledError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 import temporalio.activity
 import temporalio.testing
 
-from fnact._runinfo import start_override
+from fnact._attempt import start_override
 
 __all__ = ["activity_info", "run_started_at"]
 

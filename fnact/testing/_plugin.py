@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from dependency_injector import containers
 
-from fnact._devserver import DevServer, DevServerError, find_temporal_cli
+from fnact._worker._devserver import DevServer, DevServerError, find_temporal_cli
 from fnact.testing._harness import ActivityHarness
 from fnact.testing._protocols import StartWorker
 
@@ -88,7 +88,7 @@ except ImportError:  # pragma: no cover - the async fixtures need pytest-asyncio
 else:
     import temporalio.client
 
-    from fnact._worker import connect, create_worker
+    from fnact._worker._build import connect, create_worker
 
     @pytest_asyncio.fixture
     async def temporal_client(temporal_server: DevServer) -> temporalio.client.Client:

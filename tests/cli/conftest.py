@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fnact._devserver import find_temporal_cli
+from fnact._worker._devserver import find_temporal_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FNACT = (sys.executable, "-m", "fnact")

@@ -9,6 +9,7 @@ import socket
 import pytest
 
 import fnact
+import fnact.worker
 from tests.cli.conftest import (
     FNACT,
     ROOT,
@@ -52,12 +53,12 @@ async def test_dev_prints_address_and_ui_then_stops_on_sigterm() -> None:
     assert lines[0] == f"Temporal dev server: {address} (namespace default)"
     assert lines[1].startswith("Web UI: http://127.0.0.1:")
     assert f"TEMPORAL_ADDRESS={address}" in lines[2]
-    client = await fnact.connect(address)
+    client = await fnact.worker.connect(address)
     assert await client.service_client.check_health()
     code, stderr = await stop(process, signal.SIGTERM)
     assert (code, stderr) == (0, "")
     with pytest.raises(RuntimeError, match="Failed client connect"):
-        await fnact.connect(address)
+        await fnact.worker.connect(address)
 
 
 async def test_headless_dev_has_no_ui_and_stops_on_ctrl_c() -> None:

@@ -23,8 +23,9 @@ import pytest
 import temporalio.client
 
 import fnact
+import fnact.worker
 from examples.howto.operations import NightlyScan, ScanReport, ScanTable, scan_table
-from fnact.testing import DevServer
+from fnact.worker import DevServer
 from tests.cli.conftest import FNACT, ROOT, clean_env
 from tests.prometheus import free_port
 from tests.unit.test_health import get
@@ -136,7 +137,7 @@ async def test_sigterm_drains_flushes_the_checkpoint_and_exits_0(
     assert 0 < last_row < 99
     assert await pending_checkpoint(handle) == last_row + 1
     # Another worker resumes from it.
-    async with fnact.create_worker(
+    async with fnact.worker.create_worker(
         temporal_client, task_queue=fnact_task_queue, container=fnact.Container(),
         activities=[scan_table], workflows=[NightlyScan],
     ):  # fmt: skip

@@ -20,10 +20,11 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.workflow.v1 import PendingActivityInfo
 
 import fnact
+import fnact.worker
 from examples import progress
 from fnact._heartbeat import Heartbeat
 from fnact._watch import decode_details, read_activity
-from fnact.testing import DevServer
+from fnact.worker import DevServer
 from tests.cli.conftest import FNACT, ROOT, clean_env, error_line, run_fnact
 from tests.cli.conftest import fnact as run
 
@@ -47,7 +48,7 @@ def pending(details: Payloads | None = None) -> PendingActivityInfo:
 def test_fnact_heartbeat_details_give_progress_and_message() -> None:
     """The details fnact sends are read as percent progress and a one-line message."""
     beat = fnact.Heartbeat(progress=42.5, message="page 3\nof 8", checkpoint={"page": 3})
-    details = Payloads(payloads=fnact.data_converter.payload_converter.to_payloads([beat]))
+    details = Payloads(payloads=fnact.worker.data_converter.payload_converter.to_payloads([beat]))
     row = read_activity("run", pending(details))
     assert (row.label, row.state, row.attempt) == ("export#7", "started", 3)
     assert (row.progress, row.message) == (42.5, "page 3 of 8")
@@ -238,7 +239,7 @@ async def test_encrypted_heartbeat_details_are_decrypted_with_the_given_codec() 
     from examples.howto.secrets_codec import FernetCodec
 
     codec = FernetCodec([Fernet.generate_key()])
-    clear = fnact.data_converter.payload_converter.to_payloads([Heartbeat(40, "page 4")])
+    clear = fnact.worker.data_converter.payload_converter.to_payloads([Heartbeat(40, "page 4")])
     info = PendingActivityInfo(activity_id="1", attempt=1)
     info.heartbeat_details.payloads.extend(await codec.encode(clear))
     assert read_activity("run", info).progress is None, "encrypted: unreadable without the codec"

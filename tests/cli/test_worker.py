@@ -14,7 +14,7 @@ import temporalio.client
 from examples.metadata.__main__ import create_database
 from examples.metadata.models import ExtractArgs
 from examples.metadata.workflows import ExtractMetadata
-from fnact.testing import DevServer
+from fnact.worker import DevServer
 from tests.cli.conftest import FNACT, ROOT, clean_env, error_line, fnact, needs_temporal_cli
 
 
@@ -47,7 +47,8 @@ def test_target_is_imported_from_the_current_directory(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert error_line(result.stderr) == (
-        "fnact: error: myapp:spec must be a fnact.WorkerSpec or a function returning one, not int"
+        "fnact: error: myapp:spec must be a fnact.worker.WorkerSpec or a function returning one, "
+        "not int"
     )
 
 
@@ -178,9 +179,10 @@ async def test_config_file_profile_is_used_instead_of_the_embedded_server(
 
 NOT_A_WORKFLOW = """
 import fnact
+import fnact.worker
 class Report:
     async def run(self) -> None: ...
-spec = fnact.WorkerSpec(task_queue="q", container=fnact.Container(), workflows=[Report])
+spec = fnact.worker.WorkerSpec(task_queue="q", container=fnact.Container(), workflows=[Report])
 """
 
 
@@ -193,5 +195,6 @@ def test_a_workflow_class_without_its_decorator_is_one_line(tmp_path: Path) -> N
     )  # fmt: skip
     assert result.returncode == 1
     assert error_line(result.stderr) == (
-        "fnact: error: fnact.Plugin: workflow Report is not a class decorated with @workflow.defn"
+        "fnact: error: fnact.worker.Plugin: workflow Report is not a class decorated with "
+        "@workflow.defn"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fnact.testing import DevServer
+from fnact.worker import DevServer
 from tests.cli.test_worker import start_worker
 from tests.prometheus import free_port, scrape_until
 
@@ -61,10 +61,11 @@ def test_spec_client_interceptors_reach_the_client_fnact_worker_connects() -> No
     from temporalio.contrib.opentelemetry import TracingInterceptor
 
     import fnact
+    import fnact.worker
     from fnact._cli import _client_options
 
     tracing = TracingInterceptor()
-    spec = fnact.WorkerSpec(
+    spec = fnact.worker.WorkerSpec(
         task_queue="q", container=fnact.Container(), client_interceptors=[tracing]
     )
     for cluster in (True, False):

@@ -15,6 +15,7 @@ from types import ModuleType
 from temporalio.exceptions import ApplicationErrorCategory
 
 import fnact
+import fnact.worker
 from fnact._outcome import error_from_failure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,12 @@ def test_the_svg_is_well_formed_and_names_every_stage() -> None:
     shown = [node.text for node in root.iter(f"{NS}text")]
     stages = ["Decorator", "Worker", "Adapter", "Context", "Outcome", "Workflow"]
     assert [s for s in shown if s in stages] == stages
-    for code in ("@fnact.activity(", "fnact.create_worker(", "fnact.Plugin(", "ActivityContext"):
+    for code in (
+        "@fnact.activity(",
+        "fnact.worker.create_worker(",
+        "fnact.worker.Plugin(",
+        "ActivityContext",
+    ):
         assert any(code in (s or "") for s in shown), code
     assert "await fnact.workflow.execute_activity(activity, args)" in shown
     assert {"Success(v)", "Failure(e)", "raise"} <= set(shown)

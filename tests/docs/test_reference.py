@@ -21,12 +21,16 @@ import pytest
 
 import fnact
 import fnact.exceptions
+import fnact.state
 import fnact.testing
 import fnact.testing._plugin
+import fnact.worker
 import fnact.workflow
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_MODULES: list[ModuleType] = [fnact, fnact.workflow, fnact.testing, fnact.exceptions]
+PUBLIC_MODULES: list[ModuleType] = [
+    fnact, fnact.workflow, fnact.worker, fnact.state, fnact.testing, fnact.exceptions,
+]  # fmt: skip
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 WORKFLOW_FUNCTIONS = [
     "execute_activity", "start_activity", "execute_local_activity", "start_local_activity",

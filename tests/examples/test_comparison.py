@@ -43,12 +43,12 @@ from examples.comparison.workers import base_class_worker, fnact_worker, plain_w
 from examples.comparison.workflows import BaseClassOrderSummary, OrderSummary, PlainOrderSummary
 from fnact.testing import (
     ActivityHarness,
-    DevServer,
     StateCounts,
     activity_info,
     assert_failure,
     assert_success,
 )
+from fnact.worker import DevServer
 
 # --8<-- [end:imports]
 

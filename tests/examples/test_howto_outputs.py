@@ -14,6 +14,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 import fnact
+import fnact.worker
 from examples.howto.outputs import (
     Checksums,
     ExportedFile,
@@ -25,7 +26,8 @@ from examples.howto.outputs import (
     fetch_orders,
 )
 from examples.howto.workflows import DailyExport
-from fnact.testing import ActivityHarness, DevServer, assert_success
+from fnact.testing import ActivityHarness, assert_success
+from fnact.worker import DevServer
 
 # --8<-- [end:imports]
 
@@ -138,8 +140,8 @@ async def test_plain_activity_writes_beside_the_fnact_activity(
 ) -> None:
     """On a worker, the plain activity's build_output_path() is the fnact activity's folder."""
     root = tmp_path / "out"
-    client = await fnact.connect(temporal_server.address)
-    async with fnact.create_worker(
+    client = await fnact.worker.connect(temporal_server.address)
+    async with fnact.worker.create_worker(
         client,
         task_queue=fnact_task_queue,
         container=build_container(root),

@@ -18,10 +18,11 @@ import pytest
 import temporalio.client
 
 import fnact
+import fnact.worker
 from examples.howto import production_worker
 from examples.howto.outputs import ExportOrders, Order, Shop
 from examples.howto.workflows import DailyExport
-from fnact.testing import DevServer
+from fnact.worker import DevServer
 
 HOWTO = Path(__file__).resolve().parents[2] / "examples/howto"
 ROOT = HOWTO.parents[1]
@@ -84,7 +85,7 @@ CLOUD = {"target_host": "reports.a1b2c.tmprl.cloud:7233", "namespace": "reports.
 def test_each_way_to_configure_the_client_gives_its_connection(
     machine: Path, name: str, expected: dict[str, Any]
 ) -> None:
-    """Sourcing the guide's shell section yields the client settings fnact.connect uses."""
+    """Sourcing the guide's shell section yields the client settings fnact.worker.connect uses."""
     script = machine / "show_config.py"
     script.write_text(SHOW_CONFIG)
     done = subprocess.run(
@@ -131,7 +132,7 @@ async def test_fnact_worker_runs_the_export_and_stops_on_sigterm(
         assert process.stdout is not None
         polling = await asyncio.wait_for(read_until(process.stdout, "polling"), timeout=30)
         assert f"{temporal_server.address} (namespace default)" in polling
-        client = await fnact.connect(temporal_server.address)
+        client = await fnact.worker.connect(temporal_server.address)
         report = await client.execute_workflow(
             DailyExport.run,
             ExportOrders("2026-03-03"),
@@ -173,12 +174,12 @@ class SlowShop(Shop):
 
 @contextlib.asynccontextmanager
 async def spec_worker(
-    client: temporalio.client.Client, spec: fnact.WorkerSpec, task_queue: str
+    client: temporalio.client.Client, spec: fnact.worker.WorkerSpec, task_queue: str
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """Run ``spec`` with fnact.run_worker, as ``fnact worker`` does; yield once it polls."""
+    """Run ``spec`` with fnact.worker.run_worker, as ``fnact worker`` does; yield once it polls."""
     ready = asyncio.Event()
     task = asyncio.create_task(
-        fnact.run_worker(
+        fnact.worker.run_worker(
             task_queue=task_queue,
             container=spec.container,
             activities=spec.activities,
@@ -210,7 +211,7 @@ async def test_sigterm_lets_the_running_activity_finish(
     spec = production_worker.spec()
     shop = SlowShop()
     spec.container.shop.override(shop)
-    client = await fnact.connect(temporal_server.address)
+    client = await fnact.worker.connect(temporal_server.address)
     async with spec_worker(client, spec, fnact_task_queue) as stopping:
         handle = await client.start_workflow(
             DailyExport.run,

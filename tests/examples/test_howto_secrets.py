@@ -18,6 +18,7 @@ from returns.result import Failure
 from temporalio.client import HeaderCodecBehavior, WorkflowFailureError
 
 import fnact
+import fnact.worker
 from examples.howto.secrets_app import (
     Container,
     Login,
@@ -28,7 +29,8 @@ from examples.howto.secrets_app import (
 )
 from examples.howto.secrets_codec import FernetCodec, connect_encrypted, serve
 from examples.howto.workflows import SyncInvoices
-from fnact.testing import ActivityHarness, DevServer, assert_success
+from fnact.testing import ActivityHarness, assert_success
+from fnact.worker import DevServer
 
 SENTINEL = "SENTINEL-c0ffee-51"
 PARTNER = PartnerApi(passwords={"ada": SENTINEL}, invoices={"acme": 42})
@@ -49,10 +51,10 @@ def harness(tmp_path: Path) -> Iterator[ActivityHarness]:
 
 
 def as_json_lines(records: list[logging.LogRecord]) -> str:
-    """Format ``records`` the way a worker set up with fnact.JSONFormatter prints them."""
+    """Format ``records`` the way a worker set up with fnact.worker.JSONFormatter prints them."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(fnact.JSONFormatter())
+    handler.setFormatter(fnact.worker.JSONFormatter())
     for record in records:
         handler.emit(record)
     return stream.getvalue()
@@ -83,7 +85,7 @@ async def test_a_rejected_login_comes_back_masked(harness: ActivityHarness) -> N
 async def test_the_codec_round_trips_and_rotates_keys() -> None:
     """A payload encrypted under the old key decodes once a new key is put first."""
     old, new = Fernet.generate_key(), Fernet.generate_key()
-    payload = fnact.data_converter.payload_converter.to_payload({"password": SENTINEL})
+    payload = fnact.worker.data_converter.payload_converter.to_payload({"password": SENTINEL})
     [encrypted] = await FernetCodec([old]).encode([payload])
     assert encrypted.metadata["encoding"] == b"binary/encrypted"
     assert SENTINEL.encode() not in encrypted.SerializeToString()
@@ -165,7 +167,7 @@ class TestOnTheDevServer:
         self, temporal_server: DevServer, queue: str
     ) -> None:
         """A client without the codec leaves the workflow's input in clear in the history."""
-        clear = await fnact.connect(temporal_server.address)
+        clear = await fnact.worker.connect(temporal_server.address)
         handle = await clear.start_workflow(
             SyncInvoices.run,
             SyncArgs("acme", Login("ada", fnact.Secret(SENTINEL))),

@@ -14,6 +14,7 @@ from dependency_injector import providers
 from temporalio.client import WorkflowFailureError
 
 import fnact
+import fnact.worker
 from examples.metadata.__main__ import build_container, create_database
 from examples.metadata.activities import (
     Catalog,
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def run_extract(
     client: temporalio.client.Client, queue: str, container: object, database: Path
 ) -> ExtractReport:
-    async with fnact.create_worker(
+    async with fnact.worker.create_worker(
         client,
         task_queue=queue,
         container=container,  # type: ignore[arg-type]

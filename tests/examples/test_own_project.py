@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 import fnact
-from fnact.testing import DevServer
+import fnact.worker
+from fnact.worker import DevServer
 from tests.examples.test_howto_production import read_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +112,7 @@ async def test_fnact_worker_runs_the_projects_worker_spec(
     try:
         assert process.stdout is not None
         await asyncio.wait_for(read_until(process.stdout, "polling"), timeout=30)
-        client = await fnact.connect(temporal_server.address)
+        client = await fnact.worker.connect(temporal_server.address)
         order = {"lines": [{"sku": "apple", "quantity": 3}, {"sku": "kiwi", "quantity": 1}]}
         quote = await client.execute_workflow(
             "QuoteOrder",

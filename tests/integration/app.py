@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     import fnact
+    import fnact.testing
     import fnact.workflow
 
 
@@ -174,7 +175,7 @@ async def oversleep(
 
 @fnact.activity(start_to_close_timeout=timedelta(seconds=20))
 async def advance_clock(
-    ctx: StateCtx, step: Step, clock: fnact.FakeClock = Provide[Container.clock]
+    ctx: StateCtx, step: Step, clock: fnact.testing.FakeClock = Provide[Container.clock]
 ) -> Result[int, NotFound]:
     """Move the (fake) clock forward by ``step.value`` minutes."""
     clock.advance(timedelta(minutes=step.value))

@@ -12,6 +12,9 @@ import temporalio.client
 from dependency_injector import providers
 
 import fnact
+import fnact.state
+import fnact.testing
+import fnact.worker
 from tests.integration.app import (
     ACTIVITIES,
     Chain,
@@ -37,7 +40,7 @@ WORKFLOWS = [Scenario, Strict, RawCall, Chain, Continuing, PlainCall, Remote, Se
 def container() -> Container:
     """Return a fresh container for one test, with a fake clock tests can drive."""
     container = Container()
-    container.clock.override(providers.Object(fnact.FakeClock()))
+    container.clock.override(providers.Object(fnact.testing.FakeClock()))
     return container
 
 
@@ -49,17 +52,17 @@ def journal(container: Container) -> Journal:
 
 
 @pytest.fixture
-def store(container: Container) -> fnact.InMemoryStateStore:
+def store(container: Container) -> fnact.state.InMemoryStateStore:
     """Return the container's run state store."""
-    store: fnact.InMemoryStateStore = container.state_store()
+    store: fnact.state.InMemoryStateStore = container.state_store()
     return store
 
 
 def start_worker(
     client: temporalio.client.Client, queue: str, container: Container, **options: Any
-) -> fnact.Worker:
+) -> fnact.worker.Worker:
     """Build a worker of the whole test app."""
-    return fnact.create_worker(
+    return fnact.worker.create_worker(
         client,
         task_queue=queue,
         container=container,
@@ -107,7 +110,7 @@ async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def counts(store: fnact.InMemoryStateStore) -> dict[str, int]:
+def counts(store: fnact.state.InMemoryStateStore) -> dict[str, int]:
     """Return the store's lifecycle counters as a dict."""
     s = store.stats
     return {

@@ -20,6 +20,7 @@ from typing import Any
 from dependency_injector import providers
 
 import fnact
+import fnact.worker
 from tests.integration.runctx_app import ACTIVITIES, WORKFLOWS, RunCtxContainer
 
 END_CHECK = timedelta(seconds=float(os.environ.get("FNACT_TEST_END_CHECK", "2")))
@@ -30,7 +31,7 @@ def status(container: RunCtxContainer) -> dict[str, Any]:
     ledger = container.ledger()
     with ledger.lock:
         builds, closes = dict(ledger.builds), dict(ledger.closes)
-    cache: fnact.RunContextCache = container.run_context()
+    cache: fnact.worker.RunContextCache = container.run_context()
     return {
         "pid": os.getpid(),
         "live": len(container.state_store()),
@@ -53,7 +54,7 @@ async def report_forever(container: RunCtxContainer, path: Path) -> None:
 
 async def main(role: str, address: str, task_queue: str, status_file: str) -> None:
     """Run one worker of the given role until SIGTERM."""
-    client = await fnact.connect(address, use_environment=False)
+    client = await fnact.worker.connect(address, use_environment=False)
     container = RunCtxContainer()
     container.settings.override(providers.Object(fnact.Settings(run_end_check_interval=END_CHECK)))
     tasks: list[asyncio.Task[None]] = []
@@ -65,7 +66,7 @@ async def main(role: str, address: str, task_queue: str, status_file: str) -> No
     kinds: dict[str, Any] = (
         {"workflows": WORKFLOWS} if role == "workflows" else {"activities": ACTIVITIES}
     )
-    await fnact.run_worker(
+    await fnact.worker.run_worker(
         task_queue=task_queue,
         container=container,
         client=client,

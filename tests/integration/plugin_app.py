@@ -1,4 +1,4 @@
-"""An existing pydantic Temporal app that adds fnact activities through fnact.Plugin.
+"""An existing pydantic Temporal app that adds fnact activities through fnact.worker.Plugin.
 
 The workflow sandbox re-imports this module, so it holds no test code.
 """
@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     import fnact
+    import fnact.worker
     import fnact.workflow
 
 

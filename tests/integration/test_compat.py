@@ -15,12 +15,9 @@ import temporalio.service
 from dependency_injector import providers
 
 import fnact
-from fnact.testing import (
-    check_compatibility,
-    find_temporal_cli,
-    runs_from_client,
-    runs_from_files,
-)
+import fnact.worker
+from fnact.testing import check_compatibility, runs_from_client, runs_from_files
+from fnact.worker import find_temporal_cli
 from tests.cli.conftest import error_line, run_fnact
 from tests.cli.conftest import fnact as fnact_command
 from tests.integration.compat_app import CHANGES, Container, Loads, RunInput, load
@@ -83,7 +80,7 @@ async def recorded(
     ids = {table: f"{prefix}-{table}" for table in ("ok", "missing", "flaky")}
     container = Container()
     container.settings.override(providers.Object(fnact.Settings(output_root=tmp_path)))
-    async with fnact.create_worker(
+    async with fnact.worker.create_worker(
         client, task_queue=fnact_task_queue, container=container, activities=[load],
         workflows=[Loads],
     ):  # fmt: skip

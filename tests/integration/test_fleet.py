@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import temporalio.client
 
-from fnact.testing import DevServer
+from fnact.worker import DevServer
 from tests.integration.runctx_app import FanOut, Load
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -16,7 +16,7 @@ import pytest
 import temporalio.client
 from temporalio.client import WorkflowFailureError
 
-from fnact.testing import DevServer
+from fnact.worker import DevServer
 from tests.integration.app import Container, Journal, Outcome, PlainCall, RunArgs, Scenario, Step
 from tests.integration.conftest import Play, eventually, start_worker
 

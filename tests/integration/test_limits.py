@@ -12,7 +12,8 @@ from dependency_injector import providers
 from temporalio.api.enums.v1 import EventType
 
 import fnact
-from fnact._codec import data_converter
+import fnact.worker
+from fnact._converter import data_converter
 from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payloads_size
 from tests.integration.conftest import eventually
 from tests.integration.limits_app import ACTIVITIES, Blob, Job, Limits, LimitsContainer
@@ -38,7 +39,7 @@ async def limits(
     """Run a worker of the limits app; yield its queue and container."""
     container = LimitsContainer()
     container.settings.override(providers.Object(fnact.Settings(output_root=tmp_path)))
-    async with fnact.create_worker(
+    async with fnact.worker.create_worker(
         client,
         task_queue=fnact_task_queue,
         container=container,

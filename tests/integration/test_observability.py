@@ -13,6 +13,7 @@ from dependency_injector import providers
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 import fnact
+import fnact.worker
 from tests.integration.observability_app import (
     Container,
     Observed,
@@ -64,7 +65,7 @@ async def metered_client(
 ) -> temporalio.client.Client:
     """A client of the test server on the metered runtime."""
     address = client.service_client.config.target_host
-    client = await fnact.connect(address, runtime=runtime)  # its workers record there too
+    client = await fnact.worker.connect(address, runtime=runtime)  # its workers record there too
     return client
 
 
@@ -73,7 +74,7 @@ async def metered_client(
 
 async def run_observed(client: temporalio.client.Client, container: Container, queue: str) -> None:
     """Run the app's workflow on a worker of ``client`` and check what it saw."""
-    async with fnact.create_worker(
+    async with fnact.worker.create_worker(
         client, task_queue=queue, container=container, activities=ACTIVITIES, workflows=[Observed]
     ):
         report = await client.execute_workflow(
@@ -146,7 +147,7 @@ async def test_span_of_each_activity_carries_its_outcome(
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     address = client.service_client.config.target_host
     tracing = TracingInterceptor(provider.get_tracer("scans-worker"))
-    traced = await fnact.connect(address, interceptors=[tracing])  # and its workers
+    traced = await fnact.worker.connect(address, interceptors=[tracing])  # and its workers
     # --8<-- [end:tracing]
     await run_observed(traced, container, fnact_task_queue)
     spans = {s.name: s for s in exporter.get_finished_spans() if s.name.startswith("RunActivity:")}

@@ -1,4 +1,4 @@
-"""fnact.Plugin in an existing Temporal app: a client or worker plugin, beside its converter."""
+"""fnact.worker.Plugin in an existing app: a client or worker plugin beside the app's converter."""
 
 # --8<-- [start:imports]
 from __future__ import annotations
@@ -15,8 +15,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import fnact
-from fnact._interceptor import RunHeadersInterceptor
-from fnact.testing import DevServer
+import fnact.worker
+from fnact._worker._interceptor import RunHeadersInterceptor
+from fnact.worker import DevServer
 from tests.integration.plugin_app import Checkout, Order, price, tag
 from tests.integration.runctx_app import ACTIVITIES, WORKFLOWS, FanOut, Load, RunCtxContainer
 
@@ -29,8 +30,8 @@ pytestmark = pytest.mark.integration
 async def test_client_plugin_runs_a_pydantic_app_with_fnact_activities_beside_it(
     temporal_server: DevServer, fnact_task_queue: str
 ) -> None:
-    """Client.connect(plugins=[fnact.Plugin(c)]) + a plain Worker: pydantic and fnact both work."""
-    plugin = fnact.Plugin(fnact.Container())
+    """Client.connect(plugins=[fnact.worker.Plugin(c)]) and a plain Worker: pydantic, fnact work."""
+    plugin = fnact.worker.Plugin(fnact.Container())
     client = await temporalio.client.Client.connect(
         temporal_server.address, plugins=[plugin], data_converter=pydantic_data_converter
     )
@@ -62,7 +63,7 @@ async def test_worker_only_plugin_runs_stateful_fnact_activities(
         task_queue=fnact_task_queue,
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
-        plugins=[fnact.Plugin(container)],
+        plugins=[fnact.worker.Plugin(container)],
     )
     # --8<-- [end:worker_plugin]
     load = Load(name="plugged", pad="p" * 3000, fan_out=3)
@@ -95,7 +96,7 @@ async def test_plugin_keeps_what_the_app_set(temporal_server: DevServer) -> None
         workflow_runner=runner,
         workflow_failure_exception_types=[KeyError],
         max_heartbeat_throttle_interval=timedelta(seconds=5),
-        plugins=[fnact.Plugin()],
+        plugins=[fnact.worker.Plugin()],
     )
     config: Any = worker.config(active_config=True)
     interceptors = config["interceptors"]
@@ -113,5 +114,7 @@ async def test_fnact_activities_without_a_container_fail_when_the_worker_is_buil
 ) -> None:
     """A plugin with no container refuses fnact activities by name; workflows alone are fine."""
     with pytest.raises(fnact.exceptions.WorkerConfigurationError, match=r"tag needs a container"):
-        temporalio.worker.Worker(client, task_queue="x", activities=[tag], plugins=[fnact.Plugin()])
-    assert fnact.create_worker(client, task_queue="x", workflows=[Checkout]) is not None
+        temporalio.worker.Worker(
+            client, task_queue="x", activities=[tag], plugins=[fnact.worker.Plugin()]
+        )
+    assert fnact.worker.create_worker(client, task_queue="x", workflows=[Checkout]) is not None

@@ -21,8 +21,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 import fnact
+import fnact.state
+import fnact.worker
 from examples.howto.secrets_codec import FernetCodec
-from fnact._devserver import DevServer
+from fnact._worker._devserver import DevServer
 from tests.integration.conftest import eventually
 from tests.integration.runctx_app import (
     ACTIVITIES,
@@ -61,7 +63,7 @@ async def both(
 ) -> AsyncIterator[tuple[str, RunCtxContainer]]:
     """Run a worker of workflows and activities on one queue; yield the queue and container."""
     container = new_container()
-    worker = fnact.create_worker(
+    worker = fnact.worker.create_worker(
         client,
         task_queue=fnact_task_queue,
         container=container,
@@ -85,10 +87,10 @@ async def split(
     container = new_container()
     activity_queue = f"{fnact_task_queue}-act"
     async with (
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
         ),
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client,
             task_queue=activity_queue,
             container=container,
@@ -206,7 +208,7 @@ async def test_inline_limit_zero_always_reads_the_history(
 ) -> None:
     """With inline_args_limit=0 headers never carry the input; one read serves the run."""
     container = new_container(inline_args_limit=0)
-    async with fnact.create_worker(
+    async with fnact.worker.create_worker(
         client,
         task_queue=fnact_task_queue,
         container=container,
@@ -331,7 +333,7 @@ async def test_workflow_on_a_plain_worker_calls_activities_by_name(
     plain_client = await temporalio.client.Client.connect(temporal_server.address)
     activity_queue = f"{fnact_task_queue}-act"
     plain = temporalio.worker.Worker(plain_client, task_queue=fnact_task_queue, workflows=[ByName])
-    fnact_worker = fnact.create_worker(
+    fnact_worker = fnact.worker.create_worker(
         client, task_queue=activity_queue, container=container, activities=ACTIVITIES
     )
     async with plain, fnact_worker:
@@ -370,16 +372,16 @@ async def test_payload_codec_still_encrypts_and_state_still_builds(
     from cryptography.fernet import Fernet
 
     converter = dataclasses.replace(
-        fnact.data_converter, payload_codec=FernetCodec([Fernet.generate_key()])
+        fnact.worker.data_converter, payload_codec=FernetCodec([Fernet.generate_key()])
     )
-    client = await fnact.connect(temporal_server.address, data_converter=converter)
+    client = await fnact.worker.connect(temporal_server.address, data_converter=converter)
     container = new_container()
     activity_queue = f"{fnact_task_queue}-act"
     async with (
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
         ),
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=activity_queue, container=container, activities=ACTIVITIES
         ),
     ):
@@ -397,9 +399,9 @@ async def test_unreadable_run_gives_a_non_retryable_error_naming_it(
     client: temporalio.client.Client,
 ) -> None:
     """Reading a run that does not exist fails for good, naming the run."""
-    from fnact._runcontext import read_run
+    from fnact._run_facts import read_run
 
-    key = fnact.RunKey("no-such-workflow", str(uuid.uuid4()))
+    key = fnact.state.RunKey("no-such-workflow", str(uuid.uuid4()))
     with pytest.raises(fnact.exceptions.StateError) as caught:
         await read_run(client, client.namespace, key)
     assert caught.value.non_retryable
@@ -414,10 +416,10 @@ async def test_activity_only_worker_releases_when_the_run_ends(
     activity_container = new_container(run_end_check_interval=timedelta(seconds=1))
     activity_queue = f"{fnact_task_queue}-act"
     async with (
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=fnact_task_queue, container=workflow_container, workflows=WORKFLOWS
         ),
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client,
             task_queue=activity_queue,
             container=activity_container,
@@ -443,10 +445,10 @@ async def test_terminated_run_is_released_on_the_activity_worker(
     container = new_container(run_end_check_interval=timedelta(seconds=1))
     activity_queue = f"{fnact_task_queue}-act"
     async with (
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
         ),
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=activity_queue, container=container, activities=ACTIVITIES
         ),
     ):
@@ -502,10 +504,10 @@ async def test_error_before_the_body_releases_the_state_on_an_activity_worker(
     container = new_container(run_end_check_interval=timedelta(hours=1))
     activity_queue = f"{fnact_task_queue}-act"
     async with (
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=fnact_task_queue, container=new_container(), workflows=WORKFLOWS
         ),
-        fnact.create_worker(
+        fnact.worker.create_worker(
             client, task_queue=activity_queue, container=container, activities=ACTIVITIES
         ),
     ):

@@ -10,6 +10,8 @@ import temporalio.client
 from temporalio.client import WorkflowFailureError
 
 import fnact
+import fnact.state
+import fnact.testing
 from tests.integration.app import Chain, Container, Continuing, Journal, RunArgs, Scenario
 from tests.integration.conftest import Play, counts, eventually, start_worker
 
@@ -42,7 +44,7 @@ ONE_RUN = {"builds": 1, "refreshes": 0, "releases": 1, "closes": 1, "live": 0}
 )  # fmt: skip
 async def test_each_outcome_builds_once_and_releases_once(
     play: Play,
-    store: fnact.InMemoryStateStore,
+    store: fnact.state.InMemoryStateStore,
     journal: Journal,
     scenario: str,
     value: int,
@@ -58,7 +60,7 @@ async def test_each_outcome_builds_once_and_releases_once(
 async def test_cancellation_releases_once(
     client: temporalio.client.Client,
     worker: str,
-    store: fnact.InMemoryStateStore,
+    store: fnact.state.InMemoryStateStore,
     journal: Journal,
 ) -> None:
     """A cancelled run's state is released and its handler closed exactly once."""
@@ -100,7 +102,7 @@ async def test_graceful_shutdown_releases_and_retries_elsewhere(
 
 
 async def test_two_runs_of_one_workflow_id_one_after_the_other(
-    play: Play, store: fnact.InMemoryStateStore, journal: Journal
+    play: Play, store: fnact.state.InMemoryStateStore, journal: Journal
 ) -> None:
     """A second run of the same workflow id builds a fresh state with its own arguments."""
     await play("multiply", value=1, id="same-id-sequential")
@@ -113,7 +115,7 @@ async def test_two_runs_of_one_workflow_id_one_after_the_other(
 async def test_two_runs_of_one_workflow_id_at_the_same_time(
     client: temporalio.client.Client,
     worker: str,
-    store: fnact.InMemoryStateStore,
+    store: fnact.state.InMemoryStateStore,
     journal: Journal,
 ) -> None:
     """A run that replaces a still-running run of the same id never sees the first's state."""
@@ -138,7 +140,7 @@ async def test_two_runs_of_one_workflow_id_at_the_same_time(
 
 
 async def test_continue_as_new_starts_a_fresh_state(
-    client: temporalio.client.Client, worker: str, store: fnact.InMemoryStateStore
+    client: temporalio.client.Client, worker: str, store: fnact.state.InMemoryStateStore
 ) -> None:
     """Each run after continue-as-new builds its own state and sees its own arguments."""
     result = await client.execute_workflow(
@@ -153,7 +155,7 @@ async def test_continue_as_new_starts_a_fresh_state(
 
 @pytest.mark.slow
 async def test_hundred_chained_activities_see_the_right_arguments(
-    client: temporalio.client.Client, worker: str, store: fnact.InMemoryStateStore
+    client: temporalio.client.Client, worker: str, store: fnact.state.InMemoryStateStore
 ) -> None:
     """100 chained activities each see their own input and the run's workflow arguments."""
     result = await client.execute_workflow(
@@ -171,12 +173,12 @@ async def test_idle_state_expires_without_more_activity(
 ) -> None:
     """A state whose run never reports its end is dropped once idle past the expiry."""
     container = Container()
-    clock = fnact.FakeClock()
+    clock = fnact.testing.FakeClock()
     container.clock.override(clock)
     container.settings.override(fnact.Settings(state_idle_expiry=timedelta(seconds=2)))
     store = container.state_store()
     async with start_worker(client, fnact_task_queue, container):
-        key = fnact.RunKey("orphan", "run")
+        key = fnact.state.RunKey("orphan", "run")
 
         async def build() -> tuple[object, object]:
             return object(), None

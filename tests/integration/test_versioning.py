@@ -16,6 +16,7 @@ from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import WorkerDeploymentConfig
 
 import fnact
+import fnact.worker
 from examples.howto.operations import NightlyScan, ScanReport, ScanTable, scan_table
 
 # --8<-- [end:imports]
@@ -48,7 +49,7 @@ async def test_a_deployment_version_given_to_create_worker_runs_the_workflow(
     version = WorkerDeploymentVersion(f"scans-{uuid.uuid4().hex[:6]}", "1.4.0")
     container = fnact.Container()
     container.settings.override(providers.Object(fnact.Settings(output_root=tmp_path)))
-    worker = fnact.create_worker(
+    worker = fnact.worker.create_worker(
         client, task_queue=fnact_task_queue, container=container,
         activities=[scan_table], workflows=[NightlyScan],
         deployment_config=WorkerDeploymentConfig(

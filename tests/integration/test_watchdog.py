@@ -12,6 +12,7 @@ import temporalio.client
 from dependency_injector import providers
 
 import fnact
+import fnact.worker
 from tests.integration.watchdog_app import BlockTheLoop, block_the_loop, wait_politely
 
 pytestmark = pytest.mark.integration
@@ -36,7 +37,7 @@ async def test_a_blocked_loop_is_reported_once_naming_the_activity_and_the_line(
     container.settings.override(providers.Object(settings))
     workflow_id = f"blocked-{uuid.uuid4().hex[:8]}"
     caplog.set_level(logging.WARNING, logger="fnact.watchdog")
-    async with fnact.create_worker(
+    async with fnact.worker.create_worker(
         client,
         task_queue=fnact_task_queue,
         container=container,

@@ -10,6 +10,7 @@ import temporalio.client
 from temporalio.api.enums.v1 import EventType
 
 import fnact
+import fnact.worker
 from tests.integration.wfapi_app import (
     ACTIVITIES,
     UNLUCKY,
@@ -39,7 +40,7 @@ async def queue(
     client: temporalio.client.Client, container: WfApiContainer, fnact_task_queue: str
 ) -> AsyncIterator[str]:
     """Run a worker of the app's workflows and activities; yield its task queue."""
-    worker = fnact.create_worker(
+    worker = fnact.worker.create_worker(
         client,
         task_queue=fnact_task_queue,
         container=container,

@@ -13,12 +13,13 @@ import sys
 from pathlib import Path
 
 import fnact
+import fnact.worker
 from tests.integration.app import ACTIVITIES, Container
 
 
 async def main(address: str, task_queue: str) -> None:
     """Run the worker until SIGTERM."""
-    client = await fnact.connect(address)
+    client = await fnact.worker.connect(address)
 
     def ready(*_: object) -> None:
         print("ready", flush=True)
@@ -27,7 +28,7 @@ async def main(address: str, task_queue: str) -> None:
     output = os.environ.get("FNACT_TEST_OUTPUT")
     if output:
         container.settings.override(fnact.Settings(output_root=Path(output)))
-    await fnact.run_worker(
+    await fnact.worker.run_worker(
         task_queue=task_queue,
         container=container,
         activities=ACTIVITIES,

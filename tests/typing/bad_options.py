@@ -13,8 +13,8 @@ from typing import Any
 import temporalio.client
 from temporalio.runtime import Runtime
 
-from fnact import WorkerSpec, connect, create_worker, run_worker
-from fnact._options import WorkerOptions
+from fnact._worker._options import WorkerOptions
+from fnact.worker import WorkerSpec, connect, create_worker, run_worker
 
 
 async def misspelled_and_mistyped(c: temporalio.client.Client, k: Any) -> None:

@@ -18,8 +18,9 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
 import fnact
+import fnact.worker
 from examples.progress import CopyTables, copy_table
-from fnact._options import ConnectOptions, WorkerOptions
+from fnact._worker._options import ConnectOptions, WorkerOptions
 
 # --8<-- [end:imports]
 
@@ -29,7 +30,7 @@ def metrics_runtime() -> Runtime:
 
 
 async def connect_to_cloud(api_key: str) -> temporalio.client.Client:
-    return await fnact.connect(
+    return await fnact.worker.connect(
         "my-ns.a1b2c.tmprl.cloud:7233",
         namespace="my-ns.a1b2c",
         api_key=api_key,
@@ -44,15 +45,15 @@ async def connect_to_cloud(api_key: str) -> temporalio.client.Client:
 async def connect_with_mtls(cert: bytes, key: bytes) -> temporalio.client.Client:
     tls = TLSConfig(client_cert=cert, client_private_key=key, domain="temporal.internal")
     options: ConnectOptions = {"tls": tls, "lazy": False}
-    return await fnact.connect("temporal.internal:7233", **options)
+    return await fnact.worker.connect("temporal.internal:7233", **options)
 
 
 def build_worker(
     client: temporalio.client.Client,
     container: Any,
     interceptor: temporalio.worker.Interceptor,
-) -> fnact.Worker:
-    return fnact.create_worker(
+) -> fnact.worker.Worker:
+    return fnact.worker.create_worker(
         client,
         task_queue="reports",
         container=container,
@@ -71,11 +72,11 @@ def build_worker(
 async def run_until_stopped(container: Any) -> None:
     limits: WorkerOptions = {"max_concurrent_activities": 5, "max_activities_per_second": 2.5}
     limits["graceful_shutdown_timeout"] = timedelta(minutes=1)
-    await fnact.run_worker(task_queue="reports", container=container, **limits)
+    await fnact.worker.run_worker(task_queue="reports", container=container, **limits)
 
 
-def cloud_spec(container: Any, api_key: str) -> fnact.WorkerSpec:
-    return fnact.WorkerSpec(
+def cloud_spec(container: Any, api_key: str) -> fnact.worker.WorkerSpec:
+    return fnact.worker.WorkerSpec(
         task_queue="reports",
         container=container,
         runtime=metrics_runtime(),
@@ -89,10 +90,10 @@ def cloud_spec(container: Any, api_key: str) -> fnact.WorkerSpec:
 
 
 # --8<-- [start:spec]
-def spec() -> fnact.WorkerSpec:
+def spec() -> fnact.worker.WorkerSpec:
     """A worker that serves Prometheus metrics and runs at most five activities at once."""
     metrics = PrometheusConfig(bind_address="0.0.0.0:9464")  # http://HOST:9464/metrics
-    return fnact.WorkerSpec(
+    return fnact.worker.WorkerSpec(
         task_queue="fnact-example-progress",
         container=fnact.Container(),
         activities=[copy_table],

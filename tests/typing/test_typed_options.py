@@ -25,7 +25,7 @@ import temporalio.client
 import temporalio.worker
 import typing_extensions
 
-from fnact._options import ConnectOptions, WorkerOptions
+from fnact._worker._options import ConnectOptions, WorkerOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -12,6 +12,7 @@ from returns.result import Result, Success
 from temporalio.common import RetryPolicy
 
 import fnact
+import fnact.state
 from fnact.exceptions import ActivityDefinitionError, DependencyError
 
 
@@ -180,7 +181,7 @@ async def test_direct_call_runs_the_function_with_a_test_context() -> None:
 
     from datetime import UTC, datetime
 
-    ctx = fnact.ActivityContext(state=fnact.RunState("hello", Args(n=3), datetime.now(UTC)))
+    ctx = fnact.ActivityContext(state=fnact.state.RunState("hello", Args(n=3), datetime.now(UTC)))
     assert await greet(ctx, "ada") == Success("hello ada x3")
 
 

@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 import fnact
+import fnact.worker
 from fnact.exceptions import DependencyError
 from fnact.testing import run_activity
 
@@ -211,7 +212,7 @@ async def test_missing_workflow_args_on_a_worker_without_fnact_names_create_work
     from temporalio.common import RawValue
 
     from fnact._adapter import build_adapter
-    from fnact._codec import to_payload
+    from fnact._converter import to_payload
 
     adapter = build_adapter(count_rows.definition, container)
     env = temporalio.testing.ActivityEnvironment()
@@ -219,7 +220,7 @@ async def test_missing_workflow_args_on_a_worker_without_fnact_names_create_work
     with pytest.raises(ApplicationError) as caught:
         await env.run(adapter, RawValue(to_payload(Query("users"))))
     assert caught.value.type == "StateError"
-    assert "build the worker with fnact.create_worker" in caught.value.message
+    assert "build the worker with fnact.worker.create_worker" in caught.value.message
 
 
 async def test_undeclared_dependency_fails_when_the_worker_is_built() -> None:

@@ -15,9 +15,10 @@ from temporalio.common import RawValue
 from temporalio.converter import DataConverter, PayloadCodec
 
 import fnact
-from fnact._codec import FnactDataConverter
+import fnact.worker
+from fnact._converter import FnactDataConverter
 
-converter = fnact.data_converter.payload_converter
+converter = fnact.worker.data_converter.payload_converter
 
 
 class Record(msgspec.Struct):
@@ -110,7 +111,7 @@ def test_pydantic_models_go_to_the_converter_the_client_had() -> None:
     from pydantic import BaseModel
     from temporalio.contrib.pydantic import pydantic_data_converter
 
-    from fnact._codec import with_fnact_converter
+    from fnact._converter import with_fnact_converter
 
     class Order(BaseModel):
         id: int
@@ -147,7 +148,7 @@ _VALUES: list[tuple[Any, Any]] = [
 
 async def test_fast_steps_encode_and_decode_as_temporal_s_full_path() -> None:
     """Without a codec or external storage, fnact's converter gives what Temporal's steps give."""
-    fast = fnact.data_converter
+    fast = fnact.worker.data_converter
     assert isinstance(fast, FnactDataConverter)
     values = [value for value, _ in _VALUES]
     hints = [hint for _, hint in _VALUES]
@@ -164,7 +165,7 @@ async def test_fast_steps_encode_and_decode_as_temporal_s_full_path() -> None:
 
 async def test_a_codec_keeps_temporal_s_steps() -> None:
     """A payload codec configured on fnact's converter still runs, both ways."""
-    coded = dataclasses.replace(fnact.data_converter, payload_codec=_Reversing())
+    coded = dataclasses.replace(fnact.worker.data_converter, payload_codec=_Reversing())
     [payload] = await coded.encode([Point(1, 2)])
     assert payload.data == b'{"x":1,"y":2}'[::-1]
     assert await coded.decode([payload], [Point]) == [Point(1, 2)]
@@ -176,12 +177,12 @@ async def test_an_external_storage_reference_is_reported_without_storage() -> No
     """A payload that points at external storage is not decoded as a value when none is set."""
     reference = Payload(metadata={"encoding": b"json/external-storage-reference"}, data=b"{}")
     with pytest.raises(RuntimeError, match="external storage is not configured"):
-        await fnact.data_converter.decode([reference], [Point])
+        await fnact.worker.data_converter.decode([reference], [Point])
 
 
 def test_with_fnact_converter_keeps_a_user_s_converter_class() -> None:
     """A DataConverter subclass of the user's keeps its class (and Temporal's steps)."""
-    from fnact._codec import with_fnact_converter
+    from fnact._converter import with_fnact_converter
 
     @dataclasses.dataclass(frozen=True)
     class Audited(DataConverter):

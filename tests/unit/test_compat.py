@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from temporalio.api.common.v1 import Payload
 
-from fnact._compat import problems_decoding
+from fnact._history_check import problems_decoding
 
 
 class Line(msgspec.Struct):

@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 import fnact
+import fnact.worker
 
 
 def get(port: int, path: str) -> tuple[int, str]:
@@ -23,7 +24,7 @@ def get(port: int, path: str) -> tuple[int, str]:
 
 async def test_readiness_follows_the_flag_and_liveness_the_loop() -> None:
     """/readyz is 503 until ready and after; /healthz is 503 while a blocking call holds it."""
-    async with fnact.HealthProbes(0, host="127.0.0.1", loop_timeout=0.4) as probes:
+    async with fnact.worker.HealthProbes(0, host="127.0.0.1", loop_timeout=0.4) as probes:
         port = probes.port
         assert port > 0
         assert await asyncio.to_thread(get, port, "/readyz") == (
@@ -48,4 +49,4 @@ async def test_readiness_follows_the_flag_and_liveness_the_loop() -> None:
 def test_loop_timeout_must_be_positive() -> None:
     """A zero timeout is refused, naming the parameter."""
     with pytest.raises(ValueError, match="loop_timeout must be positive"):
-        fnact.HealthProbes(0, loop_timeout=0)
+        fnact.worker.HealthProbes(0, loop_timeout=0)

@@ -19,7 +19,7 @@ from temporalio.testing import ActivityEnvironment
 import fnact
 import fnact.testing
 from fnact._adapter import build_adapter
-from fnact._codec import NonFiniteFloatError, data_converter, to_payload
+from fnact._converter import NonFiniteFloatError, data_converter, to_payload
 from fnact._limits import payloads_size
 from fnact._paths import output_file, remove_run_parts
 from fnact.testing import run_activity

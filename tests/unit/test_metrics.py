@@ -11,6 +11,8 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 
 import fnact
+import fnact.state
+import fnact.testing
 from fnact._metrics import METRICS, LoopMetrics, StateMetrics, WorkerMetrics, classify
 
 BENIGN = ApplicationErrorCategory.BENIGN
@@ -69,9 +71,9 @@ def test_outcome_counters_carry_bounded_labels() -> None:
 async def test_state_counters_publish_what_the_store_did_since_the_last_look() -> None:
     """Builds, hits, refreshes, releases and evictions are added as they grow; the gauge is set."""
     runtime, buffer = _buffered()
-    store = fnact.InMemoryStateStore(clock=fnact.FakeClock())
+    store = fnact.state.InMemoryStateStore(clock=fnact.testing.FakeClock())
     publisher = StateMetrics(runtime.metric_meter, store)
-    key = fnact.RunKey("wf", "run")
+    key = fnact.state.RunKey("wf", "run")
 
     async def build() -> tuple[object, None]:
         return object(), None
@@ -96,15 +98,15 @@ async def test_every_recorded_metric_is_listed() -> None:
     """METRICS, which the operations page documents, names each instrument fnact records to."""
     runtime, buffer = _buffered()
     meter = runtime.metric_meter
-    clock = fnact.FakeClock()
-    store = fnact.InMemoryStateStore(
+    clock = fnact.testing.FakeClock()
+    store = fnact.state.InMemoryStateStore(
         clock=clock, ttl=timedelta(minutes=1), idle_expiry=timedelta(minutes=2)
     )
 
     async def build() -> tuple[object, None]:
         return object(), None
 
-    key = fnact.RunKey("wf", "run")
+    key = fnact.state.RunKey("wf", "run")
     await store.get(key, build)  # a build
     await store.get(key, build)  # a hit
     clock.advance(timedelta(seconds=90))
@@ -154,7 +156,7 @@ def test_the_operations_page_documents_every_metric_and_outcome() -> None:
 
 async def test_a_blocked_loop_is_counted_and_shows_in_the_lag() -> None:
     """The watchdog's stall counts once in fnact_event_loop_blocked; its lag is recorded."""
-    from fnact._watchdog import LoopWatchdog
+    from fnact._worker._watchdog import LoopWatchdog
 
     runtime, buffer = _buffered()
     watchdog = LoopWatchdog(0.2, LoopMetrics(runtime.metric_meter))

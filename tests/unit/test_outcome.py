@@ -10,9 +10,10 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 import fnact
+import fnact.worker
 from fnact._outcome import error_from_failure, failure_from_error
 
-converter = fnact.data_converter.payload_converter
+converter = fnact.worker.data_converter.payload_converter
 
 
 class Gone(fnact.Fault):

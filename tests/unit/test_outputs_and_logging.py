@@ -18,6 +18,7 @@ from returns.result import Result, Success
 from temporalio.exceptions import ApplicationError
 
 import fnact
+import fnact.worker
 from fnact.testing import ActivityHarness, assert_success
 
 
@@ -152,7 +153,7 @@ async def test_secret_never_reaches_logs_or_heartbeats(harness: ActivityHarness)
     assert assert_success(run.result) == "ada:11"
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(fnact.JSONFormatter())
+    handler.setFormatter(fnact.worker.JSONFormatter())
     for record in run.logs:
         handler.emit(record)
         assert "SENTINEL" not in record.getMessage()
@@ -174,7 +175,7 @@ def test_json_formatter_writes_one_line_with_fields() -> None:
     """JSONFormatter writes one JSON object per record with bound fields at the top level."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(fnact.JSONFormatter())
+    handler.setFormatter(fnact.worker.JSONFormatter())
     logger = logging.getLogger("fnact.tests.json")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -196,7 +197,7 @@ async def test_text_lines_carry_the_activity_s_fields(harness: ActivityHarness) 
     """TextFormatter puts the run's ids, the activity and its attempt after the message."""
     run = await harness.run(use_login, Login(user="ada", password=fnact.Secret("SENTINEL-42")))
     assert_success(run.result)
-    formatter = fnact.TextFormatter("%(levelname)s %(name)s: %(message)s")
+    formatter = fnact.worker.TextFormatter("%(levelname)s %(name)s: %(message)s")
     lines = [formatter.format(record) for record in run.logs]
     assert lines[0].startswith("INFO fnact.activity: logging in ada with ******** ")
     for line in lines:

@@ -2,33 +2,94 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import subprocess
 import sys
+
+import pytest
 
 import fnact
 import fnact.exceptions
 import fnact.testing
 import fnact.workflow
 
+PUBLIC_MODULES = {
+    "fnact": {
+        "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
+        "Fault", "Heartbeat", "Heartbeater", "Secret", "Settings", "SystemClock", "activity",
+        "auto_heartbeater", "build_output_path", "get_workflow_id", "get_workflow_run_id",
+    },
+    "fnact.worker": {
+        "ConnectOptions", "DevServer", "HealthProbes", "JSONFormatter", "Plugin",
+        "RunContextCache", "RunContextStats", "TextFormatter", "Worker", "WorkerOptions",
+        "WorkerSpec", "connect", "create_worker", "data_converter", "find_temporal_cli",
+        "run_worker",
+    },
+    "fnact.state": {"InMemoryStateStore", "RunKey", "RunState", "StateStats", "StateStore"},
+    "fnact.testing": {
+        "ActivityHarness", "ActivityRun", "CompatibilityReport", "Crash", "CrashRehearsal",
+        "FakeClock", "Incompatibility", "RecordedRun", "RehearsedCrash", "StartWorker",
+        "StateCounts", "activity_info", "assert_failure", "assert_success",
+        "check_compatibility", "run_activity", "run_started_at", "runs_from_client",
+        "runs_from_files",
+    },
+}  # fmt: skip
 
-def test_all_is_pinned_and_sorted() -> None:
-    """fnact.__all__ lists exactly the public names, sorted, each importable."""
-    assert fnact.__all__ == sorted(fnact.__all__)
-    assert set(fnact.__all__) == {
-        "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "ConnectOptions",
-        "Container",
-        "DevServer", "FakeClock", "Fault", "HealthProbes", "Heartbeat", "Heartbeater",
-        "InMemoryStateStore",
-        "JSONFormatter", "TextFormatter", "auto_heartbeater",
-        "Plugin", "RunContextCache", "RunContextStats",
-        "RunKey", "RunState", "Secret", "Settings", "StateStats", "StateStore", "SystemClock",
-        "Worker", "WorkerOptions", "WorkerSpec",
-        "activity", "build_output_path", "connect", "create_worker", "data_converter",
-        "get_workflow_id", "get_workflow_run_id", "run_worker",
-    }  # fmt: skip
-    for name in fnact.__all__:
-        assert getattr(fnact, name) is not None
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC_MODULES))
+def test_all_is_pinned_and_sorted(module_name: str) -> None:
+    """Each public module's __all__ lists exactly its pinned names, sorted, each importable."""
+    module = importlib.import_module(module_name)
+    assert module.__all__ == sorted(module.__all__)
+    assert set(module.__all__) == PUBLIC_MODULES[module_name]
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+
+
+def test_every_public_name_has_one_import_path() -> None:
+    """No name is exported by two public modules."""
+    seen: dict[str, str] = {}
+    for module_name, names in PUBLIC_MODULES.items():
+        for name in names:
+            assert name not in seen, f"{name} is in {seen.get(name)} and {module_name}"
+            seen[name] = module_name
+
+
+MOVED = [
+    *[("fnact", name, "fnact.worker") for name in sorted(PUBLIC_MODULES["fnact.worker"])
+      if name != "find_temporal_cli"],
+    *[("fnact", name, "fnact.state") for name in sorted(PUBLIC_MODULES["fnact.state"])],
+    ("fnact", "FakeClock", "fnact.testing"),
+    ("fnact.testing", "DevServer", "fnact.worker"),
+    ("fnact.testing", "find_temporal_cli", "fnact.worker"),
+    ("fnact.testing", "DevServerError", "fnact.exceptions"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "name", "new"), MOVED)
+def test_old_path_warns_and_names_the_new_one(old: str, name: str, new: str) -> None:
+    """A moved name still works from its old module, with a DeprecationWarning naming the new."""
+    with pytest.warns(DeprecationWarning, match=rf"{old}\.{name} moved: import it from {new};"):
+        value = getattr(importlib.import_module(old), name)
+    assert value is getattr(importlib.import_module(new), name)
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    """A name that never existed is an AttributeError, not a deprecation."""
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        fnact.Nope  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_import_fnact_loads_no_worker_or_cli_module() -> None:
+    """`import fnact` (and fnact.workflow) loads nothing from the worker side or the CLI."""
+    code = (
+        "import sys, fnact, fnact.workflow;"
+        "loaded = [m for m in sys.modules if m.startswith(('fnact._worker', 'fnact.worker',"
+        " 'fnact._cli', 'fnact.testing'))];"
+        "assert not loaded, loaded"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_exceptions_share_one_base() -> None:
@@ -46,12 +107,11 @@ def test_exceptions_all_is_pinned_and_sorted() -> None:
     }  # fmt: skip
 
 
-def test_dev_server_error_keeps_its_import_paths() -> None:
-    """DevServerError is one class, whether imported from exceptions, testing or the server."""
-    from fnact._devserver import DevServerError
+def test_dev_server_error_is_one_class() -> None:
+    """DevServerError is one class, whether imported from exceptions or raised by the server."""
+    from fnact._worker._devserver import DevServerError
 
-    assert fnact.exceptions.DevServerError is fnact.testing.DevServerError is DevServerError
-    assert "DevServerError" in fnact.testing.__all__
+    assert fnact.exceptions.DevServerError is DevServerError
 
 
 def test_spelled_out_defaults_match_their_constants() -> None:

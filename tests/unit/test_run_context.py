@@ -18,12 +18,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment
 
 import fnact
-from fnact import _runcontext
-from fnact._runcontext import RunContextCache, read_run
+import fnact.state
+import fnact.worker
+from fnact import _run_facts
+from fnact._run_facts import RunContextCache, read_run
 from fnact.exceptions import StateError
 
 STARTED = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
-KEY = fnact.RunKey("orders", "run-1")
+KEY = fnact.state.RunKey("orders", "run-1")
 
 
 def started_event(data: bytes = b'{"day":1}') -> HistoryEvent:
@@ -57,14 +59,14 @@ class FakeClient:
     """Just what read_run uses of a client."""
 
     workflow_service: FakeService
-    data_converter: temporalio.converter.DataConverter = fnact.data_converter
+    data_converter: temporalio.converter.DataConverter = fnact.worker.data_converter
     namespace: str = "default"
 
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry at once, so the tests do not sleep."""
-    monkeypatch.setattr(_runcontext, "_BACKOFF", 0.0)
+    monkeypatch.setattr(_run_facts, "_BACKOFF", 0.0)
 
 
 async def test_read_returns_start_time_and_input() -> None:
@@ -139,7 +141,7 @@ async def test_cancelled_reader_does_not_fail_those_that_joined_it() -> None:
 def test_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
     """Past max_runs the oldest run is forgotten; forget() drops a run."""
     cache = RunContextCache(max_runs=2)
-    a, b, c = (fnact.RunKey("w", r) for r in "abc")
+    a, b, c = (fnact.state.RunKey("w", r) for r in "abc")
     cache.remember(a, STARTED)
     cache.remember(b, STARTED)
     assert cache.touch(a)
@@ -186,7 +188,7 @@ async def test_handed_off_input_answers_one_read_without_the_server() -> None:
     env = ActivityEnvironment(client=FakeClient(service))  # type: ignore[arg-type]
     cache = RunContextCache()
     payload = Payload(metadata={"encoding": b"json/plain"}, data=b'{"day":2}')
-    cache.hand_off(KEY, _runcontext.RunFacts(STARTED, payload))
+    cache.hand_off(KEY, _run_facts.RunFacts(STARTED, payload))
     assert cache.start_time(KEY) == STARTED
     first = await env.run(cache.read, KEY)
     assert first.input is payload
@@ -198,14 +200,14 @@ async def test_handed_off_input_answers_one_read_without_the_server() -> None:
 def test_hand_offs_are_bounded_in_bytes_and_dropped_when_the_run_ends() -> None:
     """Past max_handoff_bytes the oldest inputs go; forget() drops a run's input too."""
     cache = RunContextCache(max_handoff_bytes=100)
-    keys = [fnact.RunKey("w", str(n)) for n in range(3)]
+    keys = [fnact.state.RunKey("w", str(n)) for n in range(3)]
     for key in keys:
-        cache.hand_off(key, _runcontext.RunFacts(STARTED, Payload(data=b"x" * 40)))
+        cache.hand_off(key, _run_facts.RunFacts(STARTED, Payload(data=b"x" * 40)))
     assert list(cache._handoffs) == keys[1:]
     assert cache._handoff_bytes <= 100
     cache.forget(keys[1])
     assert list(cache._handoffs) == keys[2:]
     cache.hand_off(
-        fnact.RunKey("w", "big"), _runcontext.RunFacts(STARTED, Payload(data=b"x" * 500))
+        fnact.state.RunKey("w", "big"), _run_facts.RunFacts(STARTED, Payload(data=b"x" * 500))
     )
-    assert fnact.RunKey("w", "big") not in cache._handoffs
+    assert fnact.state.RunKey("w", "big") not in cache._handoffs

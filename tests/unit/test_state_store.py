@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 import fnact
+import fnact.state
+import fnact.testing
 from fnact.exceptions import StateError
 
 
@@ -40,31 +42,31 @@ class Builder:
         return handle, {"serial": handle.serial}
 
 
-KEY = fnact.RunKey("wf", "run-1")
+KEY = fnact.state.RunKey("wf", "run-1")
 
 
 @pytest.fixture
-def clock() -> fnact.FakeClock:
-    return fnact.FakeClock()
+def clock() -> fnact.testing.FakeClock:
+    return fnact.testing.FakeClock()
 
 
 @pytest.fixture
-def store(clock: fnact.FakeClock) -> fnact.InMemoryStateStore:
-    return fnact.InMemoryStateStore(clock=clock)
+def store(clock: fnact.testing.FakeClock) -> fnact.state.InMemoryStateStore:
+    return fnact.state.InMemoryStateStore(clock=clock)
 
 
-async def test_state_is_keyed_by_workflow_and_run(store: fnact.InMemoryStateStore) -> None:
+async def test_state_is_keyed_by_workflow_and_run(store: fnact.state.InMemoryStateStore) -> None:
     """Two runs of one workflow id get separate states."""
     build = Builder()
-    first = await store.get(fnact.RunKey("wf", "run-1"), build)
-    second = await store.get(fnact.RunKey("wf", "run-2"), build)
-    again = await store.get(fnact.RunKey("wf", "run-1"), build)
+    first = await store.get(fnact.state.RunKey("wf", "run-1"), build)
+    second = await store.get(fnact.state.RunKey("wf", "run-2"), build)
+    again = await store.get(fnact.state.RunKey("wf", "run-1"), build)
     assert first.handler is again.handler
     assert first.handler is not second.handler
     assert store.stats.builds == 2
 
 
-async def test_concurrent_first_use_builds_once(store: fnact.InMemoryStateStore) -> None:
+async def test_concurrent_first_use_builds_once(store: fnact.state.InMemoryStateStore) -> None:
     """Twenty concurrent activities of one run that find no state cause one build."""
     build = Builder(delay=0.01)
     states = await asyncio.gather(*(store.get(KEY, build) for _ in range(20)))
@@ -73,7 +75,7 @@ async def test_concurrent_first_use_builds_once(store: fnact.InMemoryStateStore)
 
 
 async def test_failed_build_fails_every_waiter_then_can_succeed(
-    store: fnact.InMemoryStateStore,
+    store: fnact.state.InMemoryStateStore,
 ) -> None:
     """A failed build raises StateError for all waiters; the next attempt builds afresh."""
     build = Builder(delay=0.01)
@@ -87,7 +89,7 @@ async def test_failed_build_fails_every_waiter_then_can_succeed(
     assert (await store.get(KEY, build)).handler.serial == 1
 
 
-async def test_cancelled_builder_lets_a_waiter_build(store: fnact.InMemoryStateStore) -> None:
+async def test_cancelled_builder_lets_a_waiter_build(store: fnact.state.InMemoryStateStore) -> None:
     """If the task building a state is cancelled, a waiting task builds it instead."""
     build = Builder(delay=0.05)
     first = asyncio.create_task(store.get(KEY, build))
@@ -109,7 +111,10 @@ async def test_cancelled_builder_lets_a_waiter_build(store: fnact.InMemoryStateS
     ],
 )
 async def test_state_older_than_ttl_is_rebuilt(
-    store: fnact.InMemoryStateStore, clock: fnact.FakeClock, age: timedelta, rebuilt: bool
+    store: fnact.state.InMemoryStateStore,
+    clock: fnact.testing.FakeClock,
+    age: timedelta,
+    rebuilt: bool,
 ) -> None:
     """State is reused at 14:59 and rebuilt at 15:00 and 15:01; the old handler is closed."""
     build = Builder()
@@ -122,7 +127,7 @@ async def test_state_older_than_ttl_is_rebuilt(
 
 
 async def test_failed_refresh_never_hands_out_stale_state(
-    store: fnact.InMemoryStateStore, clock: fnact.FakeClock
+    store: fnact.state.InMemoryStateStore, clock: fnact.testing.FakeClock
 ) -> None:
     """When rebuilding stale state fails, the activity gets StateError, not the stale state."""
     build = Builder()
@@ -135,7 +140,7 @@ async def test_failed_refresh_never_hands_out_stale_state(
     assert len(store) == 0
 
 
-async def test_release_closes_the_handler_once(store: fnact.InMemoryStateStore) -> None:
+async def test_release_closes_the_handler_once(store: fnact.state.InMemoryStateStore) -> None:
     """Releasing twice closes once and counts one release."""
     build = Builder()
     state = await store.get(KEY, build)
@@ -146,7 +151,7 @@ async def test_release_closes_the_handler_once(store: fnact.InMemoryStateStore) 
 
 
 async def test_handler_in_use_is_closed_when_its_last_lease_ends(
-    store: fnact.InMemoryStateStore,
+    store: fnact.state.InMemoryStateStore,
 ) -> None:
     """A released handler is closed only after the activities holding it finish."""
     build = Builder()
@@ -156,27 +161,27 @@ async def test_handler_in_use_is_closed_when_its_last_lease_ends(
     assert state.handler.closed == 1
 
 
-async def test_store_is_bounded_least_recently_used_first(clock: fnact.FakeClock) -> None:
+async def test_store_is_bounded_least_recently_used_first(clock: fnact.testing.FakeClock) -> None:
     """Past max_runs, the least recently used run's state is dropped and closed."""
-    store = fnact.InMemoryStateStore(clock=clock, max_runs=2)
+    store = fnact.state.InMemoryStateStore(clock=clock, max_runs=2)
     build = Builder()
-    a = await store.get(fnact.RunKey("a", "1"), build)
-    await store.get(fnact.RunKey("b", "1"), build)
-    await store.get(fnact.RunKey("a", "1"), build)  # a is now the most recent
-    await store.get(fnact.RunKey("c", "1"), build)
+    a = await store.get(fnact.state.RunKey("a", "1"), build)
+    await store.get(fnact.state.RunKey("b", "1"), build)
+    await store.get(fnact.state.RunKey("a", "1"), build)  # a is now the most recent
+    await store.get(fnact.state.RunKey("c", "1"), build)
     assert len(store) == 2
     assert [h.closed for h in build.built] == [0, 1, 0]
     assert a.handler.closed == 0
     assert store.stats.evictions == 1
 
 
-async def test_idle_states_expire_on_sweep(clock: fnact.FakeClock) -> None:
+async def test_idle_states_expire_on_sweep(clock: fnact.testing.FakeClock) -> None:
     """States unused for idle_expiry are dropped by sweep and their handlers closed."""
-    store = fnact.InMemoryStateStore(clock=clock, idle_expiry=timedelta(minutes=5))
+    store = fnact.state.InMemoryStateStore(clock=clock, idle_expiry=timedelta(minutes=5))
     build = Builder()
-    await store.get(fnact.RunKey("a", "1"), build)
+    await store.get(fnact.state.RunKey("a", "1"), build)
     clock.advance(timedelta(minutes=3))
-    await store.get(fnact.RunKey("b", "1"), build)
+    await store.get(fnact.state.RunKey("b", "1"), build)
     clock.advance(timedelta(minutes=2))
     assert await store.sweep() == 1
     assert [h.closed for h in build.built] == [1, 0]
@@ -186,12 +191,12 @@ async def test_idle_states_expire_on_sweep(clock: fnact.FakeClock) -> None:
 
 
 async def test_five_thousand_short_runs_leave_nothing_behind(
-    store: fnact.InMemoryStateStore,
+    store: fnact.state.InMemoryStateStore,
 ) -> None:
     """5,000 runs that each end with a release leave 0 entries and close 5,000 handlers."""
     build = Builder()
     for n in range(5000):
-        key = fnact.RunKey(f"wf-{n}", "run")
+        key = fnact.state.RunKey(f"wf-{n}", "run")
         async with store.lease(key, build):
             pass
         await store.release(key)
@@ -200,7 +205,7 @@ async def test_five_thousand_short_runs_leave_nothing_behind(
     assert all(h.closed == 1 for h in build.built)
 
 
-async def test_close_errors_are_counted_not_raised(store: fnact.InMemoryStateStore) -> None:
+async def test_close_errors_are_counted_not_raised(store: fnact.state.InMemoryStateStore) -> None:
     """A handler whose close fails does not break the release; the error is counted."""
 
     class Broken:
@@ -215,22 +220,22 @@ async def test_close_errors_are_counted_not_raised(store: fnact.InMemoryStateSto
     assert store.stats.close_errors == 1
 
 
-def test_invalid_bounds_are_rejected(clock: fnact.FakeClock) -> None:
+def test_invalid_bounds_are_rejected(clock: fnact.testing.FakeClock) -> None:
     """Non-positive TTL, idle expiry or max_runs are rejected with the field's name."""
     with pytest.raises(ValueError, match="ttl"):
-        fnact.InMemoryStateStore(clock=clock, ttl=timedelta(0))
+        fnact.state.InMemoryStateStore(clock=clock, ttl=timedelta(0))
     with pytest.raises(ValueError, match="max_runs"):
-        fnact.InMemoryStateStore(clock=clock, max_runs=0)
+        fnact.state.InMemoryStateStore(clock=clock, max_runs=0)
 
 
 async def test_ten_thousand_live_runs_memory_is_reported(
-    clock: fnact.FakeClock, record_property: Any
+    clock: fnact.testing.FakeClock, record_property: Any
 ) -> None:
     """The store's own memory for 10,000 live runs is measured and stays a few hundred KB/MB."""
     import tracemalloc
 
-    store = fnact.InMemoryStateStore(clock=clock, max_runs=10_000)
-    keys = [fnact.RunKey(f"wf-{n}", "run") for n in range(10_000)]
+    store = fnact.state.InMemoryStateStore(clock=clock, max_runs=10_000)
+    keys = [fnact.state.RunKey(f"wf-{n}", "run") for n in range(10_000)]
 
     async def build() -> tuple[Any, Any]:
         return None, None

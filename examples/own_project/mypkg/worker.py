@@ -3,14 +3,15 @@
 # --8<-- [start:spec]
 import fnact
 
+import fnact.worker
 from mypkg.activities import price_line
 from mypkg.container import Container
 from mypkg.workflows import QuoteOrder
 
 
-def spec() -> fnact.WorkerSpec:
+def spec() -> fnact.worker.WorkerSpec:
     """Build the worker when `fnact worker` starts it: the container is built then."""
-    return fnact.WorkerSpec(
+    return fnact.worker.WorkerSpec(
         task_queue="quotes",
         container=Container(),
         activities=[price_line],

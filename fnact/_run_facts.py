@@ -28,7 +28,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.service import RPCError, RPCStatusCode
 
-from fnact._runinfo import Attempt, decode_start, run_key
 from fnact._state import RunKey
 from fnact.exceptions import StateError
 
@@ -36,8 +35,8 @@ __all__ = [
     "RunContextCache",
     "RunContextStats",
     "RunFacts",
-    "attempt_start_time",
     "read_run",
+    "run_key",
 ]
 
 Payload = temporalio.api.common.v1.Payload
@@ -90,6 +89,21 @@ class RunContextStats:
     """Runs dropped because they ended (or the cache was full)."""
     end_checks: int = 0
     """Server calls made to learn whether held runs ended."""
+
+
+def run_key(info: temporalio.activity.Info, what: str) -> RunKey:
+    """Return the key of the workflow run that scheduled the activity.
+
+    Raises:
+        StateError: non-retryable, the activity is standalone (no workflow started it).
+    """
+    if info.workflow_id is None or info.workflow_run_id is None:
+        raise StateError(
+            f"activity {info.activity_type!r} (id {info.activity_id!r}) is a standalone "
+            f"activity: {what} needs a workflow run, and no workflow started this activity",
+            non_retryable=True,
+        )
+    return RunKey(info.workflow_id, info.workflow_run_id)
 
 
 async def read_run(
@@ -156,7 +170,6 @@ class RunContextCache:
     max_runs: int = 10_000
     max_handoff_bytes: int = 64 * 1024 * 1024
     stats: RunContextStats = field(default_factory=RunContextStats)
-    running_workers: int = 0
     """Workers of this container now running; the last to stop closes the states."""
     last_end_check: float = float("-inf")
     """Event-loop time of the last check for ended runs (see `RunEndWatcher`)."""
@@ -282,30 +295,21 @@ class RunContextCache:
         future.set_result(facts)
         return facts
 
-    async def prefetch_start(self, attempt: Attempt, info: temporalio.activity.Info) -> None:
-        """Make sure the attempt's run start time is known, or record why it cannot be.
+    async def prefetch_start(self, info: temporalio.activity.Info) -> StateError | None:
+        """Make sure the run start time of ``info``'s run is known, or return why it cannot be.
 
         Called before an activity body that may ask for its output path, when
-        the headers carry no start time. A failure is not raised here: the body
-        may never need the start time.
+        the headers carry no start time. A failure is returned, not raised: the
+        body may never need the start time.
         """
         try:
             key = run_key(info, "its output path")
         except StateError as err:
-            attempt.error = err
-            return
+            return err
         if self.touch(key):
-            return
+            return None
         try:
             await self.read(key)
         except StateError as err:
-            attempt.error = err
-
-
-def attempt_start_time(attempt: Attempt, key: RunKey) -> datetime | None:
-    """Return the run's start time from the attempt's header, else from the worker's cache."""
-    if attempt.start is not None:
-        return decode_start(attempt.start)
-    if attempt.cache is not None:
-        return attempt.cache.start_time(key)
-    return None
+            return err
+        return None

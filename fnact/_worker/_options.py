@@ -27,9 +27,9 @@ __all__ = ["ConnectOptions", "WorkerOptions"]
 
 
 class ConnectOptions(TypedDict, total=False):
-    """Keyword arguments of `temporalio.client.Client.connect`, for `fnact.connect`.
+    """Keyword arguments of `temporalio.client.Client.connect`, for `fnact.worker.connect`.
 
-    Every keyword except ``target_host`` and ``namespace``, which `fnact.connect`
+    Every keyword except ``target_host`` and ``namespace``, which `fnact.worker.connect`
     takes as ``address`` and ``namespace``; each has the SDK's type and default.
     """
 
@@ -54,10 +54,10 @@ class ConnectOptions(TypedDict, total=False):
 
 
 class WorkerOptions(TypedDict, total=False):
-    """Keyword arguments of `temporalio.worker.Worker`, for `fnact.create_worker`.
+    """Keyword arguments of `temporalio.worker.Worker`, for `fnact.worker.create_worker`.
 
     Every keyword except ``client``, ``task_queue``, ``activities`` and
-    ``workflows``, which `fnact.create_worker` takes itself; each has the SDK's type.
+    ``workflows``, which `fnact.worker.create_worker` takes itself; each has the SDK's type.
     fnact adds its own ``interceptors`` and ``workflow_failure_exception_types`` to
     yours, and changes the defaults of the heartbeat throttle intervals (1 s) and of
     ``workflow_runner`` (a sandbox that passes fnact's modules through).

@@ -27,7 +27,7 @@ _log = logging.getLogger("fnact.health")
 class HealthProbes:
     """Serves ``/healthz`` and ``/readyz`` for the worker running on the current event loop.
 
-    `fnact.run_worker` (and ``fnact worker --health-port``) runs one: it marks the
+    `fnact.worker.run_worker` (and ``fnact worker --health-port``) runs one: it marks the
     worker ready once it polls, and not ready as soon as SIGTERM or SIGINT
     starts the drain. Use it directly around a worker you run yourself::
 

@@ -1,4 +1,4 @@
-"""What an activity attempt knows about the workflow run that scheduled it.
+"""What one activity attempt knows about the workflow run that scheduled it.
 
 fnact's worker interceptor records, for one activity attempt, the run headers the
 workflow side attached (the run's start time and, when small, its input) and the
@@ -11,41 +11,27 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import temporalio.activity
 import temporalio.api.common.v1
-from temporalio.exceptions import ApplicationError
 
-from fnact._codec import decoder_for
+from fnact._headers import ARGS_HEADER, START_HEADER, decode_start
+from fnact._run_facts import RunContextCache
 from fnact._state import RunKey
 from fnact.exceptions import NotInActivityError, StateError
 
-if TYPE_CHECKING:  # only for annotations: _runcontext imports this module
-    from fnact._runcontext import RunContextCache
-
 __all__ = [
-    "ARGS_HEADER",
-    "FNACT_ADAPTER",
-    "START_HEADER",
     "Attempt",
-    "final_state_error",
+    "attempt_start_time",
     "current_attempt",
-    "decode_start",
     "get_workflow_id",
     "get_workflow_run_id",
     "require_info",
     "reset_attempt",
-    "run_key",
     "set_attempt",
     "start_override",
 ]
-
-START_HEADER = "fnact-run-start"
-ARGS_HEADER = "fnact-workflow-args"
-
-FNACT_ADAPTER = "__fnact_adapter__"
-"""Attribute set on fnact's activity adapters, which learn their run's facts themselves."""
 
 Payload = temporalio.api.common.v1.Payload
 
@@ -119,14 +105,6 @@ def set_attempt(
     return _attempt.set(Attempt(headers, cache, missing_args_advice))
 
 
-def final_state_error(error: StateError) -> ApplicationError:
-    """Return the error an activity fails for good with, for a non-retryable ``error``.
-
-    Retrying cannot help a deterministic `StateError`: Temporal is told not to.
-    """
-    return ApplicationError(str(error), type="StateError", non_retryable=True)
-
-
 def reset_attempt(token: contextvars.Token[Attempt]) -> None:
     """Forget the attempt recorded by `set_attempt`."""
     _attempt.reset(token)
@@ -142,21 +120,6 @@ def require_info(what: str) -> temporalio.activity.Info:
     if not temporalio.activity.in_activity():
         raise NotInActivityError(f"{what} can only be called inside a running Temporal activity")
     return temporalio.activity.info()
-
-
-def run_key(info: temporalio.activity.Info, what: str) -> RunKey:
-    """Return the key of the workflow run that scheduled the activity.
-
-    Raises:
-        StateError: non-retryable, the activity is standalone (no workflow started it).
-    """
-    if info.workflow_id is None or info.workflow_run_id is None:
-        raise StateError(
-            f"activity {info.activity_type!r} (id {info.activity_id!r}) is a standalone "
-            f"activity: {what} needs a workflow run, and no workflow started this activity",
-            non_retryable=True,
-        )
-    return RunKey(info.workflow_id, info.workflow_run_id)
 
 
 def get_workflow_id() -> str:
@@ -185,7 +148,10 @@ def get_workflow_run_id() -> str:
     return run_id
 
 
-def decode_start(payload: Payload) -> datetime:
-    """Decode the run start time header."""
-    value: datetime = decoder_for(datetime).decode(payload.data)
-    return value
+def attempt_start_time(attempt: Attempt, key: RunKey) -> datetime | None:
+    """Return the run's start time from the attempt's header, else from the worker's cache."""
+    if attempt.start is not None:
+        return decode_start(attempt.start)
+    if attempt.cache is not None:
+        return attempt.cache.start_time(key)
+    return None

@@ -24,7 +24,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.service import RPCError, RPCStatusCode
 
 from fnact._paths import format_output_path, remove_run_parts
-from fnact._runcontext import RunContextCache
+from fnact._run_facts import RunContextCache
 from fnact._state import RunKey, StateStore
 
 __all__ = ["RunEndWatcher"]

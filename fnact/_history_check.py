@@ -30,7 +30,7 @@ from temporalio.api.history.v1 import History
 from temporalio.api.workflow.v1 import PendingActivityInfo
 
 from fnact._activity import Activity, ActivityDefinition
-from fnact._codec import data_converter, decoder_for, validation_message
+from fnact._converter import data_converter, decoder_for, validation_message
 
 __all__ = [
     "CompatibilityReport",

@@ -18,11 +18,11 @@ from dependency_injector import containers
 from typing_extensions import Unpack
 
 from fnact._activity import Activity
-from fnact._codec import data_converter, with_fnact_converter
-from fnact._devserver import DevServer
-from fnact._health import HealthProbes
-from fnact._options import ConnectOptions, WorkerOptions
-from fnact._plugin import PASSTHROUGH_MODULES, Plugin, check_container
+from fnact._converter import data_converter, with_fnact_converter
+from fnact._worker._devserver import DevServer
+from fnact._worker._health import HealthProbes
+from fnact._worker._options import ConnectOptions, WorkerOptions
+from fnact._worker._plugin import PASSTHROUGH_MODULES, Plugin, check_container
 from fnact.exceptions import WorkerConfigurationError
 
 __all__ = [
@@ -61,7 +61,7 @@ async def connect(
     ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS*`` and the
     ``TEMPORAL_CONFIG_FILE`` profile); ``address`` and ``namespace`` override them.
 
-    To encrypt payloads, pass ``data_converter=dataclasses.replace(fnact.data_converter,
+    To encrypt payloads, pass ``data_converter=dataclasses.replace(fnact.worker.data_converter,
     payload_codec=YourCodec())``; fnact then runs headers through the codec too
     (its run headers carry the run's start time, and its input when small).
 
@@ -105,7 +105,7 @@ def create_worker(
 ) -> Worker:
     """Build a Temporal worker that runs fnact activities with ``container``.
 
-    A convenience over `fnact.Plugin`: the worker gets ``Plugin(container)``
+    A convenience over `fnact.worker.Plugin`: the worker gets ``Plugin(container)``
     (unless the client already has one), so it uses fnact's msgspec converter
     in front of the client's own, its run-headers interceptor, a workflow sandbox
     that passes fnact, returns, msgspec and dependency-injector through, and fails
@@ -136,7 +136,7 @@ def create_worker(
         plugin = existing[0]
         if container is not None and plugin.container is not container:
             raise WorkerConfigurationError(
-                "create_worker: the client (or plugins=) already has a fnact.Plugin with "
+                "create_worker: the client (or plugins=) already has a fnact.worker.Plugin with "
                 "another container; pass that container, or none"
             )
     else:
@@ -237,7 +237,7 @@ async def run_worker(
 
 
 class Worker(temporalio.worker.Worker):
-    """A Temporal worker with `fnact.Plugin` applied; `create_worker` builds it.
+    """A Temporal worker with `fnact.worker.Plugin` applied; `create_worker` builds it.
 
     While it runs, the plugin drops idle run states periodically, releases a run's
     state when the run ends (at once when the run ran on this worker, within

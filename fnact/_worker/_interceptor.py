@@ -23,15 +23,11 @@ import temporalio.exceptions
 import temporalio.worker
 import temporalio.workflow
 
-from fnact._runcontext import RunContextCache
-from fnact._runinfo import (
-    ARGS_HEADER,
-    FNACT_ADAPTER,
-    START_HEADER,
-    current_attempt,
-    final_state_error,
-    set_attempt,
-)
+from fnact._adapter import FNACT_ADAPTER
+from fnact._attempt import current_attempt, set_attempt
+from fnact._headers import ARGS_HEADER, START_HEADER
+from fnact._outcome import state_error
+from fnact._run_facts import RunContextCache
 from fnact.exceptions import StateError
 
 __all__ = ["RunHeadersInterceptor"]
@@ -128,11 +124,11 @@ class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
         try:
             if cache is not None and START_HEADER not in input.headers:
                 # A plain activity may call fnact.build_output_path(), which cannot wait.
-                await cache.prefetch_start(current_attempt(), temporalio.activity.info())
+                current_attempt().error = await cache.prefetch_start(temporalio.activity.info())
             return await self.next.execute_activity(input)
         except StateError as exc:
             if exc.non_retryable:
-                raise final_state_error(exc) from exc
+                raise state_error(exc) from exc
             raise
 
 

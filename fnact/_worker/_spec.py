@@ -13,7 +13,7 @@ import temporalio.service
 from dependency_injector import containers
 
 from fnact._activity import Activity
-from fnact._options import WorkerOptions
+from fnact._worker._options import WorkerOptions
 
 __all__ = ["WorkerSpec"]
 
@@ -30,8 +30,8 @@ class WorkerSpec:
 
     Example:
         ```python
-        def spec() -> fnact.WorkerSpec:
-            return fnact.WorkerSpec(
+        def spec() -> fnact.worker.WorkerSpec:
+            return fnact.worker.WorkerSpec(
                 task_queue="reports",
                 container=Container(),
                 activities=[list_tables, write_report],
@@ -67,7 +67,7 @@ class WorkerSpec:
     tls: bool | temporalio.service.TLSConfig | None = None
     """TLS to the cluster: on, off, or with certificates; from the environment when ``None``."""
     health_port: int | None = None
-    """Serve ``/healthz`` and ``/readyz`` on this port (`fnact.HealthProbes`); ``fnact
+    """Serve ``/healthz`` and ``/readyz`` on this port (`fnact.worker.HealthProbes`); ``fnact
     worker --health-port`` overrides it. ``None`` serves none."""
     api_key: str | None = None
     """An API key for the cluster (TLS is then on unless `tls` is ``False``); from the

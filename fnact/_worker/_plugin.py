@@ -1,6 +1,6 @@
 """fnact as a Temporal plugin: bring fnact activities into an existing client and worker.
 
-``Client.connect(plugins=[fnact.Plugin(container)])`` puts fnact's msgspec
+``Client.connect(plugins=[fnact.worker.Plugin(container)])`` puts fnact's msgspec
 converter in front of the client's own converter; every worker built on that
 client (or given the plugin itself) then runs fnact activities through their
 adapters, adds fnact's run-headers interceptor, passes fnact, returns, msgspec and
@@ -31,15 +31,15 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from fnact._activity import Activity
 from fnact._adapter import build_adapter
-from fnact._codec import is_fnact_converter, with_fnact_converter
 from fnact._container import Container
-from fnact._interceptor import RunHeadersInterceptor
+from fnact._converter import is_fnact_converter, with_fnact_converter
 from fnact._metrics import LoopMetrics, StateMetrics, WorkerMetrics, meter_of
 from fnact._paths import format_output_path, remove_run_parts
-from fnact._runcontext import RunContextCache, RunFacts
-from fnact._runend import RunEndWatcher
+from fnact._run_facts import RunContextCache, RunFacts
 from fnact._state import RunKey, StateStore
-from fnact._watchdog import LoopWatchdog
+from fnact._worker._interceptor import RunHeadersInterceptor
+from fnact._worker._run_end import RunEndWatcher
+from fnact._worker._watchdog import LoopWatchdog
 from fnact.exceptions import WorkerConfigurationError
 
 __all__ = ["PASSTHROUGH_MODULES", "Plugin"]
@@ -73,6 +73,11 @@ def check_container(container: object, where: str) -> containers.Container:
     return checked
 
 
+_running_workers: dict[int, int] = {}
+"""Workers running now, by the id of their container's `RunContextCache`: the first one
+publishes the store's metrics and the last one to stop closes the store."""
+
+
 class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
     """The Temporal client and worker plugin that brings fnact into an existing app.
 
@@ -91,7 +96,9 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
     def __init__(self, container: containers.Container | None = None) -> None:
         self._explicit = container is not None
         self.container: containers.Container = (
-            check_container(container, "fnact.Plugin") if container is not None else Container()
+            check_container(container, "fnact.worker.Plugin")
+            if container is not None
+            else Container()
         )
         c: Any = self.container
         self._store_provider: Callable[[], StateStore] = c.state_store
@@ -101,7 +108,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
 
     def name(self) -> str:
         """Return the plugin's name."""
-        return "fnact.Plugin"
+        return "fnact.worker.Plugin"
 
     # --- client ------------------------------------------------------------------------------
 
@@ -184,7 +191,8 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
         meter = meter_of(worker.client).with_additional_attributes(
             {"namespace": worker.client.namespace}
         )
-        if self._cache.running_workers == 0:  # one publisher per store
+        first = _running_workers.get(id(self._cache), 0) == 0
+        if first:  # one publisher per store
             publisher = StateMetrics(meter, self._store_provider())
             tasks.append(asyncio.create_task(publisher.run(_STATE_METRICS_INTERVAL)))
         threshold = self._settings.blocked_loop_threshold
@@ -195,7 +203,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
         )
         if watchdog is not None:
             watchdog.start()
-        self._cache.running_workers += 1
+        _running_workers[id(self._cache)] = _running_workers.get(id(self._cache), 0) + 1
         try:
             await next(worker)
         finally:
@@ -204,8 +212,10 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             for task in tasks:
                 task.cancel()
             await self._events.drain()
-            self._cache.running_workers -= 1
-            if self._cache.running_workers == 0:
+            left = _running_workers.pop(id(self._cache)) - 1
+            if left:
+                _running_workers[id(self._cache)] = left
+            else:
                 await self._store_provider().aclose()
 
     # --- replayer ----------------------------------------------------------------------------
@@ -272,8 +282,8 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             if isinstance(item, Activity):
                 if not self._explicit:
                     raise WorkerConfigurationError(
-                        f"fnact.Plugin: fnact activity {item.definition.qualname} needs a "
-                        "container: give it as fnact.Plugin(container)"
+                        f"fnact.worker.Plugin: fnact activity {item.definition.qualname} needs a "
+                        "container: give it as fnact.worker.Plugin(container)"
                     )
                 name = item.definition.name
                 built.append(build_adapter(item.definition, self.container, metrics))
@@ -281,14 +291,15 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
                 defn = getattr(item, "__temporal_activity_definition", None)
                 if defn is None:
                     raise WorkerConfigurationError(
-                        f"fnact.Plugin: {item!r} is neither an fnact activity nor a "
+                        f"fnact.worker.Plugin: {item!r} is neither an fnact activity nor a "
                         "@temporalio.activity.defn function"
                     )
                 name = defn.name
                 built.append(item)
             if name in names:
                 raise WorkerConfigurationError(
-                    f"fnact.Plugin: two activities are named {name!r}: {names[name]!r} and {item!r}"
+                    f"fnact.worker.Plugin: two activities are named {name!r}: "
+                    f"{names[name]!r} and {item!r}"
                 )
             names[name] = item
         return built
@@ -317,7 +328,7 @@ def check_workflows(workflows: Sequence[type]) -> None:
         if not defined:
             name = getattr(item, "__qualname__", None) or repr(item)
             raise WorkerConfigurationError(
-                f"fnact.Plugin: workflow {name} is not a class decorated with @workflow.defn"
+                f"fnact.worker.Plugin: workflow {name} is not a class decorated with @workflow.defn"
             )
 
 

@@ -23,23 +23,19 @@ from typing import Any
 
 import temporalio.activity
 
-from fnact._adapter import _Steps
+from fnact._adapter import BODY_STEP_CODE, attempt_in_body_step
 from fnact._metrics import LoopMetrics
 
 __all__ = ["LoopWatchdog", "running_on"]
 
 logger = logging.getLogger("fnact.watchdog")
 
-_RUN_CODE = _Steps.run.__code__
-"""The code of the adapter step that awaits an activity's body: its frame holds the attempt."""
-
 
 def _attempt_in(frame: FrameType | None) -> tuple[str, temporalio.activity.Info | None] | None:
-    # The activity whose body this frame runs in: its `_Steps.run` frame holds both.
+    # The activity whose body this frame runs in: the adapter's body step holds both.
     while frame is not None:
-        if frame.f_code is _RUN_CODE:
-            steps, ctx = frame.f_locals.get("self"), frame.f_locals.get("ctx")
-            return getattr(steps, "name", "?"), getattr(ctx, "_info", None)
+        if frame.f_code is BODY_STEP_CODE:
+            return attempt_in_body_step(frame)
         frame = frame.f_back
     return None
 
@@ -48,7 +44,7 @@ def _suspended_attempt(coro: Any) -> tuple[str, temporalio.activity.Info | None]
     # Follow what each coroutine awaits down to the adapter's step, if there is one.
     while coro is not None:
         code = getattr(coro, "cr_code", None)
-        if code is _RUN_CODE:
+        if code is BODY_STEP_CODE:
             return _attempt_in(coro.cr_frame)
         coro = getattr(coro, "cr_await", None)
     return None
