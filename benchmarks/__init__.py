@@ -1,0 +1,1 @@
+"""fnact's benchmarks: `run.py` runs them; each `bench_*` module is one benchmark."""
