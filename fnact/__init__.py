@@ -14,6 +14,7 @@ from fnact._deprecation import moved_names
 from fnact._heartbeat import Heartbeat, Heartbeater, auto_heartbeater
 from fnact._logging import BoundLogger
 from fnact._outcome import Fault
+from fnact._outputs._run_outputs import OutputRef, Outputs, OutputWriter
 from fnact._paths import build_output_path
 from fnact._secret import Secret
 from fnact._version import __version__ as __version__
@@ -58,6 +59,9 @@ __all__ = [
     "Fault",
     "Heartbeat",
     "Heartbeater",
+    "OutputRef",
+    "OutputWriter",
+    "Outputs",
     "Secret",
     "Settings",
     "SystemClock",

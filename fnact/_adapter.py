@@ -42,6 +42,7 @@ from fnact._heartbeat import (
     send_interval,
 )
 from fnact._metrics import ActivityMetrics, WorkerMetrics
+from fnact._offload import checkpoint_limit, will_offload
 from fnact._outcome import (
     error_from_failure,
     external_storage_not_configured,
@@ -63,6 +64,7 @@ FNACT_ADAPTER = "__fnact_adapter__"
 """Attribute set on fnact's activity adapters, which learn their run's facts themselves."""
 
 _JSON = b"json/plain"
+_NO_STORE: providers.Provider[Any] = providers.Object(None)
 _NONE_TYPES: tuple[Any, ...] = (None, type(None))
 AdapterFn = Callable[[RawValue], Awaitable[Any]]
 
@@ -243,6 +245,8 @@ class _Steps:
         self.store: providers.Provider[Any] = c.state_store
         self.logger: providers.Provider[Any] = c.logger
         self.handler: providers.Provider[Any] = c.handler
+        # A container built before output stores existed has no provider: none is configured.
+        self.output_store: providers.Provider[Any] = getattr(c, "output_store", _NO_STORE)
         self.wf_args_type = definition.workflow_args_type
         self.uses_state = definition.uses_state
         self.auto_option = definition.auto_heartbeat
@@ -252,6 +256,7 @@ class _Steps:
             definition.auto_heartbeat is not False or definition.checkpoint_type is not None
         )
         self.metrics: ActivityMetrics | None = None  # build_adapter sets the worker's
+        self.offload_threshold: int | None = None  # and its external storage threshold
 
     # --- 1. decode input
 
@@ -307,7 +312,7 @@ class _Steps:
             auto_interval=interval if auto else None,
             stall_timeout=self.stall,
             name=self.name,
-            payload_limit=settings.payload_limit,
+            payload_limit=checkpoint_limit(settings.payload_limit, self.offload_threshold),
             heartbeat_counter=None if metrics is None else metrics.heartbeats,
             checkpoint_histogram=None if metrics is None else metrics.checkpoint_bytes,
         )
@@ -390,7 +395,7 @@ class _Steps:
     ) -> ActivityContext[Any, Any]:
         """Build the `ActivityContext` the function receives for this attempt."""
         return ActivityContext._for_attempt(
-            info, state, settings.output_root, self.logger, heartbeater, limit
+            info, state, settings.output_root, self.logger, heartbeater, limit, self.output_store()
         )
 
     # --- 4. run
@@ -451,7 +456,7 @@ class _Steps:
                 payload, size = to_sized_payload(result.unwrap())  # size as Temporal measures it
             except NonFiniteFloatError as exc:
                 return unencodable(f"activity {name!r} result: {exc}", kind="Result")
-            if size <= limit:
+            if size <= limit or will_offload(payload.ByteSize(), self.offload_threshold):
                 return RawValue(payload)  # encoded once: Temporal passes it through
             return payload_too_large(f"activity {name!r} result", size, limit)
         if isinstance(result, Failure):
@@ -492,11 +497,15 @@ def build_adapter(
     definition: ActivityDefinition,
     container: containers.Container,
     metrics: WorkerMetrics | None = None,
+    *,
+    offload_threshold: int | None = None,
 ) -> AdapterFn:
     """Build the function Temporal calls for ``definition``, bound to ``container``.
 
     Each attempt's outcome is counted in ``metrics`` (the worker's instruments;
-    none recorded without).
+    none recorded without). ``offload_threshold`` is the size from which the
+    worker's data converter stores payloads externally: results and checkpoints
+    that will be offloaded are not refused for their size.
 
     The function is a plain ``async def``: Temporal checks it with
     `inspect.iscoroutinefunction` on every call, which costs a callable instance
@@ -506,6 +515,7 @@ def build_adapter(
         DependencyError: a dependency the activity declares is not in ``container``.
     """
     steps = _Steps(definition, container)
+    steps.offload_threshold = offload_threshold
     has_deps = bool(steps.deps)
     uses_state = steps.uses_state
     watches_heartbeats = steps.watches_heartbeats

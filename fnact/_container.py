@@ -11,6 +11,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from fnact._clock import SystemClock
+from fnact._outputs._root import normalize_root
 from fnact._run_facts import RunContextCache
 from fnact._state import InMemoryStateStore
 
@@ -35,8 +36,23 @@ class Settings:
     """A run's state unused for this long is dropped, even if the run never reported its end."""
     state_max_runs: int = 10_000
     """At most this many runs keep a state in one worker; least recently used go first."""
-    output_root: Path = Path("fnact-output")
-    """The folder under which each run's output path lies."""
+    output_root: Path | str = Path("fnact-output")
+    """Where each run's outputs lie: a local folder, or an object store URL.
+
+    A local path (a `Path` or a string) or a ``file://`` URL becomes a `Path`.
+    ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` and
+    ``memory://`` stay URLs, served through obstore (``fnact[objectstore]``) with
+    the credentials and endpoint of the usual environment variables, or by the
+    container's ``output_store``.
+    """
+    leftover_ttl: timedelta = timedelta(hours=1)
+    """Unfinished writes older than this are swept: temporary files, incomplete uploads.
+
+    A writer killed after its run ended leaves what no run end sees; each worker
+    sweeps its output root at start and every `output_sweep_interval`.
+    """
+    output_sweep_interval: timedelta = timedelta(minutes=10)
+    """How often a worker sweeps its output root for leftovers older than `leftover_ttl`."""
     payload_limit: int = 2 * 1024 * 1024
     """Largest result or checkpoint, in bytes, before fnact fails the activity (non-retryable).
 
@@ -73,6 +89,11 @@ class Settings:
     """
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "output_root", normalize_root(self.output_root))
+        for name in ("leftover_ttl", "output_sweep_interval"):
+            value = getattr(self, name)
+            if not isinstance(value, timedelta) or value <= timedelta(0):
+                raise ValueError(f"Settings.{name} must be a positive timedelta, not {value!r}")
         if self.blocked_loop_threshold is not None and self.blocked_loop_threshold <= timedelta(0):
             raise ValueError(
                 f"Settings.blocked_loop_threshold must be positive or None, not "
@@ -104,6 +125,9 @@ class Container(containers.DeclarativeContainer):
         state_store: where run states live (a `StateStore`).
         run_context: what this process knows of the runs it serves (a `RunContextCache`).
         handler: builds the run's handler; ``None`` unless you override it.
+        output_store: an obstore store that serves ``Settings.output_root`` (its
+            credentials and endpoint configured in code); ``None`` builds the store
+            from the root's URL and the environment.
     """
 
     clock: providers.Singleton[SystemClock] = providers.Singleton(SystemClock)
@@ -120,3 +144,4 @@ class Container(containers.DeclarativeContainer):
         RunContextCache, max_runs=settings.provided.state_max_runs
     )
     handler: providers.Provider[Any] = providers.Object(None)
+    output_store: providers.Provider[Any] = providers.Object(None)

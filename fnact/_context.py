@@ -21,6 +21,8 @@ from fnact._heartbeat import (
     send_interval,
 )
 from fnact._logging import BoundLogger
+from fnact._outputs._root import backend_for, is_local_root
+from fnact._outputs._run_outputs import Outputs
 from fnact._paths import (
     atomic_write,
     format_output_path,
@@ -30,7 +32,7 @@ from fnact._paths import (
     run_start_time,
 )
 from fnact._state import RunState
-from fnact.exceptions import StateError
+from fnact.exceptions import OutputError, StateError
 
 __all__ = ["ActivityContext"]
 
@@ -72,6 +74,8 @@ class ActivityContext(Generic[H, W]):
         "_logger_base",
         "_output_path",
         "_output_root",
+        "_output_store",
+        "_outputs",
         "_payload_limit",
         "_run_started",
         "_state",
@@ -83,6 +87,7 @@ class ActivityContext(Generic[H, W]):
         info: temporalio.activity.Info | None = None,
         state: RunState[H, W] | None = None,
         output_root: str | Path = ".",
+        output_store: Any = None,
         logger: logging.Logger | None = None,
         heartbeat: Callable[[Heartbeat], None] | Heartbeater | None = None,
         cancelled: asyncio.Event | None = None,
@@ -94,7 +99,10 @@ class ActivityContext(Generic[H, W]):
         Args:
             info: Temporal's activity info; read from the running activity when omitted.
             state: the run's state, for activities that declare one.
-            output_root: the folder the run's output path is under.
+            output_root: the folder the run's output path is under, or an object store
+                URL (``s3://bucket/prefix``, ``gs://``, ``az://``, ``memory://``).
+            output_store: an obstore store serving ``output_root`` (the container's
+                ``output_store``); built from ``output_root`` when omitted.
             logger: the standard library logger records go to.
             heartbeat: a `Heartbeater`, or a function receiving every heartbeat
                 unthrottled (handy in tests); Temporal's heartbeat, throttled, when omitted.
@@ -105,6 +113,8 @@ class ActivityContext(Generic[H, W]):
         self._info = info
         self._state = state
         self._output_root = output_root  # converted when first used: Path() costs ~1 µs
+        self._output_store = output_store
+        self._outputs: Outputs | None = None
         base = logger or _activity_logger
         self._logger_base: Callable[[], logging.Logger] = lambda: base
         self._logger: BoundLogger | None = None
@@ -125,6 +135,7 @@ class ActivityContext(Generic[H, W]):
         logger: Callable[[], logging.Logger],
         heartbeater: Heartbeater | None,
         payload_limit: int,
+        output_store: Any = None,
     ) -> ActivityContext[H, W]:
         """Build the context fnact's adapter passes to an attempt, skipping `__init__`'s checks.
 
@@ -134,6 +145,8 @@ class ActivityContext(Generic[H, W]):
         ctx._info = info
         ctx._state = state
         ctx._output_root = output_root
+        ctx._output_store = output_store
+        ctx._outputs = None
         ctx._logger_base = logger
         ctx._logger = None
         ctx._heartbeater = heartbeater
@@ -183,19 +196,48 @@ class ActivityContext(Generic[H, W]):
             )
         return self._logger
 
+    def _run_prefix(self) -> str:
+        info = self.info
+        started = self._run_started or run_start_time()
+        return format_output_path(started, info.workflow_id or "", info.workflow_run_id or "")
+
+    @property
+    def outputs(self) -> Outputs:
+        """This run's outputs on the output root, local or object storage: write, read, list.
+
+        Every output is whole or absent, carries its SHA-256 (checked on read), and
+        stays under the run's prefix ``YYYY/MM/DD/HH/MM/<workflow_id>/<run_id>``.
+        """
+        if self._outputs is None:
+            info = self.info
+            self._outputs = Outputs._for_attempt(
+                backend_for(self._output_root, self._output_store),
+                self._run_prefix(),
+                info.started_time if info.attempt > 1 else None,
+            )
+        return self._outputs
+
+    def _require_local(self, what: str, replacement: str) -> None:
+        if not is_local_root(self._output_root, self._output_store):
+            where = self._output_root if self._output_store is None else "a configured store"
+            raise OutputError(
+                f"{what} works on a local output root, and this worker's outputs are on "
+                f"{where}: use {replacement}"
+            )
+
     @property
     def output_path(self) -> Path:
         """This run's output folder: ``<output root>/YYYY/MM/DD/HH/MM/<workflow_id>/<run_id>``.
 
-        The folder is not created; activities create what they write.
+        The folder is not created; activities create what they write. Only for a
+        local output root: on object storage, use `outputs`.
+
+        Raises:
+            OutputError: the output root is on object storage.
         """
         if self._output_path is None:
-            info = self.info
-            started = self._run_started or run_start_time()
-            relative = format_output_path(
-                started, info.workflow_id or "", info.workflow_run_id or ""
-            )
-            self._output_path = Path(self._output_root) / relative
+            self._require_local("ctx.output_path", "ctx.outputs (write, read, exists, list, ref)")
+            self._output_path = Path(self._output_root) / self._run_prefix()
         return self._output_path
 
     def write_output(self, relative: str, data: bytes | str) -> Path:
@@ -204,8 +246,13 @@ class ActivityContext(Generic[H, W]):
         The file appears whole or not at all; writing it again (on a retry)
         replaces it whole, and removes the temporary file an earlier attempt
         killed mid-write left behind. ``relative`` may contain folders but cannot
-        leave the output path.
+        leave the output path. Only for a local output root: on object storage,
+        use ``await ctx.outputs.write(relative, data)``.
+
+        Raises:
+            OutputError: the output root is on object storage.
         """
+        self._require_local("ctx.write_output", "await ctx.outputs.write(name, data)")
         target = output_file(self.output_path, relative)
         written = atomic_write(target, data.encode() if isinstance(data, str) else data)
         if self.info.attempt > 1:
@@ -230,8 +277,13 @@ class ActivityContext(Generic[H, W]):
         """Whether an earlier attempt already committed this file under `output_path`.
 
         Files written with `write_output` appear whole or not at all, so an
-        existing file is a finished one: skip the work that produces it.
+        existing file is a finished one: skip the work that produces it. Only for
+        a local output root: on object storage, use ``await ctx.outputs.exists(relative)``.
+
+        Raises:
+            OutputError: the output root is on object storage.
         """
+        self._require_local("ctx.has_output", "await ctx.outputs.exists(name)")
         return output_file(self.output_path, relative).is_file()
 
     def heartbeat(self, *, progress: float | None = None, message: str | None = None) -> None:

@@ -19,12 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fnact._attempt import attempt_start_time, current_attempt, require_info, start_override
+from fnact._outputs._names import output_parts
 from fnact._run_facts import run_key
 from fnact.exceptions import StateError
 
 __all__ = [
     "output_written",
+    "PART_NAME",
     "atomic_write",
+    "create_part",
     "build_output_path",
     "format_output_path",
     "output_file",
@@ -123,9 +126,7 @@ def build_output_path() -> str:
 def output_file(folder: Path, relative: str) -> Path:
     """Return ``folder / relative``, refusing any ``relative`` that is not a file strictly in it.
 
-    ``relative`` is one or more ``/``-separated names. Refused: an empty name,
-    an absolute path, an empty part (``a//b``, ``a/``), a part made only of dots
-    (``.``, ``./a``, ``a/.``, ``..``), a backslash or NUL.
+    The rules are `output_parts`'s.
 
     >>> output_file(Path("/out"), "tables/users.json")
     PosixPath('/out/tables/users.json')
@@ -137,27 +138,7 @@ def output_file(folder: Path, relative: str) -> Path:
     Raises:
         ValueError: naming ``relative`` and what is wrong with it.
     """
-    if not relative:
-        raise ValueError("output file name '' is empty: give a file name under the output path")
-    if "\0" in relative or "\\" in relative:
-        raise ValueError(f"output file name {relative!r} contains NUL or a backslash")
-    if relative.startswith("/"):
-        raise ValueError(
-            f"output file name {relative!r} is absolute: it must stay under the run's output path"
-        )
-    parts = relative.split("/")
-    for part in parts:
-        if not part:
-            raise ValueError(
-                f"output file name {relative!r} has an empty part: each part must be a file "
-                "or folder name"
-            )
-        if not part.strip("."):
-            raise ValueError(
-                f"output file name {relative!r} has the part {part!r}: each part must be a "
-                "file or folder name strictly under the run's output path"
-            )
-    return folder.joinpath(*parts)
+    return folder.joinpath(*output_parts(relative))
 
 
 _PART_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # as tempfile names its files
@@ -171,7 +152,7 @@ _CREATE = (
 )
 
 
-def _create_part(path: Path) -> tuple[int, str]:
+def create_part(path: Path) -> tuple[int, str]:
     """Create a new temporary file beside ``path``; return its descriptor and name.
 
     Unlike `tempfile.mkstemp` (always 0600), the file gets the mode `open` would
@@ -195,7 +176,7 @@ def atomic_write(path: Path, data: bytes) -> Path:
     first whole. The file's mode is 0666 less the umask, as with `open`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_part(path)
+    fd, tmp = create_part(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -227,7 +208,8 @@ def remove_stale_parts(path: Path, *, before: datetime) -> int:
     return removed
 
 
-_PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")  # what atomic_write's _create_part names
+PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+"""How `create_part` names its temporary files."""
 
 
 def remove_run_parts(folder: Path) -> int:
@@ -240,7 +222,7 @@ def remove_run_parts(folder: Path) -> int:
     removed = 0
     for parent, _, names in os.walk(folder):
         for name in names:
-            if _PART_NAME.match(name):
+            if PART_NAME.match(name):
                 try:
                     os.unlink(os.path.join(parent, name))
                     removed += 1

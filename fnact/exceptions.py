@@ -9,6 +9,9 @@ them share one base::
     ├── DependencyError           a dependency cannot be resolved
     ├── DevServerError            the embedded Temporal dev server cannot start
     ├── NotInActivityError        an activity-only call made outside an activity
+    ├── OutputError               an output cannot be written or read as asked
+    │   ├── OutputIntegrityError  an output's bytes do not match the SHA-256 written with it
+    │   └── OutputNotFoundError   no committed output has that name
     ├── StateError                the run's state cannot be built or read
     └── WorkerConfigurationError  a worker cannot be built as asked
 """
@@ -21,6 +24,9 @@ __all__ = [
     "DevServerError",
     "FnactError",
     "NotInActivityError",
+    "OutputError",
+    "OutputIntegrityError",
+    "OutputNotFoundError",
     "StateError",
     "WorkerConfigurationError",
 ]
@@ -47,6 +53,18 @@ class DevServerError(FnactError, RuntimeError):
 
 class NotInActivityError(FnactError, RuntimeError):
     """An activity-only function was called outside a running activity."""
+
+
+class OutputError(FnactError, RuntimeError):
+    """An output cannot be written or read as asked (a local-only call on an object store)."""
+
+
+class OutputIntegrityError(OutputError):
+    """An output's bytes do not match the SHA-256 written with it: the object is corrupt."""
+
+
+class OutputNotFoundError(OutputError, FileNotFoundError):
+    """No committed output has the name asked for."""
 
 
 class StateError(FnactError, RuntimeError):

@@ -9,6 +9,7 @@ Temporal server.
 from fnact._converter import data_converter
 from fnact._logging import JSONFormatter, TextFormatter
 from fnact._run_facts import RunContextCache, RunContextStats
+from fnact._storage_driver import ObjectStoreDriver
 from fnact._worker._build import Worker, connect, create_worker, run_worker
 from fnact._worker._devserver import DevServer, find_temporal_cli
 from fnact._worker._health import HealthProbes
@@ -21,6 +22,7 @@ __all__ = [
     "DevServer",
     "HealthProbes",
     "JSONFormatter",
+    "ObjectStoreDriver",
     "Plugin",
     "RunContextCache",
     "RunContextStats",

@@ -31,6 +31,7 @@ from temporalio.workflow import ActivityCancellationType, EventGroup, Versioning
 from fnact._activity import Activity, ActivityDefinition
 from fnact._converter import NonFiniteFloatError
 from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payloads_size
+from fnact._offload import run_threshold, will_offload
 from fnact._outcome import failure_from_error, payload_too_large, unencodable
 
 __all__ = [
@@ -129,7 +130,9 @@ def _schedule(
     except NonFiniteFloatError as exc:
         raise unencodable(f"activity {definition.name!r} input: {exc}", kind="Input") from None
     size = payloads_size(payload)
-    if size > DEFAULT_PAYLOAD_LIMIT:
+    if size > DEFAULT_PAYLOAD_LIMIT and not will_offload(
+        payload.ByteSize(), run_threshold(temporalio.workflow.info().run_id)
+    ):
         raise payload_too_large(
             f"activity {definition.name!r} input",
             size,

@@ -26,6 +26,7 @@ import temporalio.workflow
 from fnact._adapter import FNACT_ADAPTER
 from fnact._attempt import current_attempt, set_attempt
 from fnact._headers import ARGS_HEADER, START_HEADER
+from fnact._offload import clear_run_threshold, set_run_threshold
 from fnact._outcome import state_error
 from fnact._run_facts import RunContextCache
 from fnact.exceptions import StateError
@@ -58,6 +59,8 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
             cache). It must be thread-safe and must not block.
         inline_args_limit: the largest encoded input, in bytes, copied into headers.
         cache: the worker's run context cache, given to each activity attempt.
+        offload_threshold: the size from which the worker's data converter stores
+            payloads externally (``None``: it does not), for fnact's size checks.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
         on_run_start: RunStartCallback | None = None,
         inline_args_limit: int = 0,
         cache: RunContextCache | None = None,
+        offload_threshold: int | None = None,
     ) -> None:
         self._cache = cache
         self._inbound: type[_WorkflowInbound] = type(
@@ -76,6 +80,7 @@ class RunHeadersInterceptor(temporalio.worker.Interceptor):
                 "on_run_end": staticmethod(on_run_end or _ignore),
                 "on_run_start": staticmethod(on_run_start or _ignore_start),
                 "inline_limit": inline_args_limit,
+                "offload_threshold": offload_threshold,
             },
         )
 
@@ -152,6 +157,7 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
     on_run_end: RunEndCallback = staticmethod(_ignore)
     on_run_start: RunStartCallback = staticmethod(_ignore_start)
     inline_limit: int = 0
+    offload_threshold: int | None = None
     _headers: dict[str, Payload] | None = None
     _input: Payload | None = None
 
@@ -174,6 +180,15 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
         return headers
 
     async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
+        run_id = temporalio.workflow.info().run_id
+        if self.offload_threshold is not None:
+            set_run_threshold(run_id, self.offload_threshold)
+        try:
+            return await self._execute_workflow(input)
+        finally:
+            clear_run_threshold(run_id)
+
+    async def _execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
         if input.args:
             payload = temporalio.workflow.payload_converter().to_payload(input.args[0])
             if payload.ByteSize() <= self.inline_limit:

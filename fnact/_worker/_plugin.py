@@ -17,7 +17,6 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -34,7 +33,8 @@ from fnact._adapter import build_adapter
 from fnact._container import Container
 from fnact._converter import is_fnact_converter, with_fnact_converter
 from fnact._metrics import LoopMetrics, StateMetrics, WorkerMetrics, meter_of
-from fnact._paths import format_output_path, remove_run_parts
+from fnact._offload import offload_threshold
+from fnact._outputs._sweep import OutputSweeper
 from fnact._run_facts import RunContextCache, RunFacts
 from fnact._state import RunKey, StateStore
 from fnact._worker._interceptor import RunHeadersInterceptor
@@ -104,7 +104,13 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
         self._store_provider: Callable[[], StateStore] = c.state_store
         self._cache: RunContextCache = c.run_context()
         self._settings: Any = c.settings()
-        self._events = _RunEvents(self._store_provider, self._cache, self._settings.output_root)
+        store = getattr(c, "output_store", None)
+        self._outputs = OutputSweeper(
+            self._settings.output_root,
+            None if store is None else store(),
+            leftover_ttl=self._settings.leftover_ttl,
+        )
+        self._events = _RunEvents(self._store_provider, self._cache, self._outputs)
 
     def name(self) -> str:
         """Return the plugin's name."""
@@ -152,7 +158,8 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             client.namespace if client is not None else "",
             config.get("task_queue") or "",
         )
-        config["activities"] = self._adapt(config.get("activities") or (), metrics)
+        threshold = None if client is None else offload_threshold(config["client"].data_converter)
+        config["activities"] = self._adapt(config.get("activities") or (), metrics, threshold)
         check_workflows(config.get("workflows") or ())
         self._add_workflow_side(config, client)
         # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by these;
@@ -185,9 +192,13 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             self._cache,
             self._store_provider,
             self._settings.run_end_check_interval,
-            output_root=self._settings.output_root,
+            outputs=self._outputs,
         )
-        tasks = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(watcher.run())]
+        tasks = [
+            asyncio.create_task(self._sweep_forever()),
+            asyncio.create_task(watcher.run()),
+            asyncio.create_task(self._outputs.run(self._settings.output_sweep_interval)),
+        ]
         meter = meter_of(worker.client).with_additional_attributes(
             {"namespace": worker.client.namespace}
         )
@@ -271,10 +282,14 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
         return RunHeadersInterceptor(
             self._events, on_run_start=self._events.started, inline_args_limit=limit,
             cache=self._cache,
+            offload_threshold=None if client is None else offload_threshold(client.data_converter),
         )  # fmt: skip
 
     def _adapt(
-        self, activities: Sequence[Callable[..., Any]], metrics: WorkerMetrics
+        self,
+        activities: Sequence[Callable[..., Any]],
+        metrics: WorkerMetrics,
+        offload_threshold: int | None,
     ) -> list[Callable[..., Any]]:
         built: list[Callable[..., Any]] = []
         names: dict[str, object] = {}
@@ -286,7 +301,14 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
                         "container: give it as fnact.worker.Plugin(container)"
                     )
                 name = item.definition.name
-                built.append(build_adapter(item.definition, self.container, metrics))
+                built.append(
+                    build_adapter(
+                        item.definition,
+                        self.container,
+                        metrics,
+                        offload_threshold=offload_threshold,
+                    )
+                )
             else:
                 defn = getattr(item, "__temporal_activity_definition", None)
                 if defn is None:
@@ -354,11 +376,14 @@ class _RunEvents:
     """
 
     def __init__(
-        self, store_provider: Callable[[], StateStore], cache: RunContextCache, output_root: Path
+        self,
+        store_provider: Callable[[], StateStore],
+        cache: RunContextCache,
+        outputs: OutputSweeper,
     ) -> None:
         self._store_provider = store_provider
         self._cache = cache
-        self._output_root = output_root
+        self._outputs = outputs
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
 
@@ -378,10 +403,9 @@ class _RunEvents:
 
     def _release(self, key: RunKey, started: datetime) -> None:
         self._cache.forget(key)
-        folder = self._output_root / format_output_path(started, key.workflow_id, key.run_id)
         for task in (
             asyncio.ensure_future(self._store_provider().release(key)),
-            asyncio.ensure_future(asyncio.to_thread(remove_run_parts, folder)),
+            asyncio.ensure_future(self._outputs.run_ended(started, key.workflow_id, key.run_id)),
         ):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

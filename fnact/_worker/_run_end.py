@@ -15,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import temporalio.api.common.v1
 import temporalio.client
@@ -23,7 +22,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.service import RPCError, RPCStatusCode
 
-from fnact._paths import format_output_path, remove_run_parts
+from fnact._outputs._sweep import OutputSweeper
 from fnact._run_facts import RunContextCache
 from fnact._state import RunKey, StateStore
 
@@ -43,8 +42,7 @@ class RunEndWatcher:
         cache: the runs to watch.
         store_provider: returns the state store to release from.
         interval: how often each run is checked.
-        output_root: where runs' output folders are; the temporary files killed
-            attempts left in an ended run's folder are removed.
+        outputs: removes what killed writers left under an ended run's outputs.
     """
 
     def __init__(
@@ -54,9 +52,9 @@ class RunEndWatcher:
         store_provider: Callable[[], StateStore],
         interval: timedelta,
         *,
-        output_root: Path | None = None,
+        outputs: OutputSweeper | None = None,
     ) -> None:
-        self._output_root = output_root
+        self._outputs = outputs
         self._client = client
         self._cache = cache
         self._store_provider = store_provider
@@ -94,11 +92,8 @@ class RunEndWatcher:
             started = self._cache.start_time(key)
             await self._store_provider().release(key)
             self._cache.forget(key)
-            if started is not None and self._output_root is not None:
-                folder = self._output_root / format_output_path(
-                    started, key.workflow_id, key.run_id
-                )
-                await asyncio.to_thread(remove_run_parts, folder)
+            if started is not None and self._outputs is not None:
+                await self._outputs.run_ended(started, key.workflow_id, key.run_id)
             return True
 
         ended = await asyncio.gather(*(check_one(key) for key in runs))

@@ -17,10 +17,11 @@ from fnact._history_check import (
 from fnact._history_check import check_runs as check_compatibility
 from fnact.testing._activity import run_activity
 from fnact.testing._assertions import assert_failure, assert_success
-from fnact.testing._harness import ActivityHarness, ActivityRun, StateCounts
+from fnact.testing._harness import ActivityHarness
 from fnact.testing._info import activity_info, run_started_at
 from fnact.testing._protocols import StartWorker
 from fnact.testing._rehearsal import Crash, CrashRehearsal, RehearsedCrash
+from fnact.testing._run import ActivityRun, StateCounts
 
 __getattr__ = moved_names(
     "fnact.testing",

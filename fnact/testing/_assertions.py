@@ -8,7 +8,7 @@ from typing import Any, TypeVar, overload
 
 from returns.result import Failure, Result, Success
 
-from fnact.testing._harness import ActivityRun
+from fnact.testing._run import ActivityRun
 
 __all__ = ["assert_failure", "assert_success"]
 

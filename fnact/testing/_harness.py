@@ -13,42 +13,35 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, Self, TypeVar
 
-import msgspec
-import msgspec.structs
 import temporalio.testing
 from dependency_injector import containers, providers
-from returns.result import Failure, Result, Success
+from returns.result import Result, Success
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from fnact._activity import Activity
-from fnact._adapter import build_adapter
+from fnact._activity import Activity, ActivityDefinition
+from fnact._adapter import AdapterFn, build_adapter
 from fnact._attempt import reset_attempt, set_attempt
 from fnact._clock import FakeClock
 from fnact._container import Settings
 from fnact._converter import data_converter
 from fnact._headers import ARGS_HEADER, START_HEADER
-from fnact._heartbeat import Heartbeat
 from fnact._outcome import failure_from_details
-from fnact._paths import format_output_path, output_written
-from fnact._state import StateStats
+from fnact._paths import format_output_path
+from fnact.testing._capture import Capture
 from fnact.testing._info import activity_info
-from fnact.testing._rehearsal import (
-    Crash,
-    CrashRehearsal,
-    Killed,
-    RehearsedCrash,
-    reached_server,
-    throttle_interval,
-)
+from fnact.testing._rehearsal import Crash, CrashPoint, CrashRehearsal, Killed, rehearse
+from fnact.testing._retries import as_retry_sees, handed_over, run_attempts
+from fnact.testing._run import ActivityRun, StateCounts
 
 __all__ = ["ActivityHarness", "ActivityRun", "StateCounts"]
 
@@ -59,105 +52,9 @@ P = ParamSpec("P")
 
 DEFAULT_RUN_START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 _converter = data_converter.payload_converter
-_HEARTBEAT_FIELDS = frozenset(f.encode_name for f in msgspec.structs.fields(Heartbeat))
-_ACCEPTED_DETAILS = (
-    "a list of one item: a fnact.Heartbeat (as in run.heartbeats), a checkpoint (a msgspec "
-    "Struct), or a Heartbeat in builtins form (a dict of progress, message and checkpoint)"
-)
 _MISSING_ARGS = (
     "pass workflow_args= to ActivityHarness(...), to its run(...) or to run_activity(...)"
 )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class StateCounts:
-    """What the run-state store did during one attempt."""
-
-    builds: int = 0
-    refreshes: int = 0
-    releases: int = 0
-    closes: int = 0
-
-    @classmethod
-    def between(cls, before: StateStats, after: StateStats) -> StateCounts:
-        """Return the difference of two snapshots of a store's counters."""
-        return cls(
-            builds=after.builds - before.builds,
-            refreshes=after.refreshes - before.refreshes,
-            releases=after.releases - before.releases,
-            closes=after.closes - before.closes,
-        )
-
-
-@dataclasses.dataclass(slots=True)
-class ActivityRun(Generic[R, E]):
-    """Everything one in-process attempt of an activity did."""
-
-    attempt: int
-    """The attempt number Temporal would have given it."""
-    result: Result[R, E] | None
-    """The Result the workflow would see, or ``None`` when the attempt raised."""
-    exception: BaseException | None
-    """The exception that escaped the attempt (Temporal would retry it), if any."""
-    heartbeats: list[Heartbeat]
-    """Every heartbeat sent, in order (unthrottled in the harness)."""
-    logs: list[logging.LogRecord]
-    """Records logged through ``ctx.logger`` and fnact's loggers."""
-    state: StateCounts
-    """Run-state builds, refreshes, releases and handler closes during the attempt."""
-    files: dict[str, bytes]
-    """Files written or changed under the run's output path, by relative path."""
-    output_path: Path
-    """The run's output folder."""
-    cancelled: bool = False
-    """Whether the attempt ended by cancellation."""
-    writes: list[str] = dataclasses.field(default_factory=list)
-    """Every ``write_output`` that completed, in order (paths under the output path)."""
-    handed_over: Heartbeat | None = None
-    """The heartbeat Temporal would hand the next attempt: the last one sent, or, after a
-    rehearsed kill, the last one that reached the server under the throttle."""
-
-    @property
-    def checkpoints(self) -> list[Any]:
-        """The checkpoints recorded, in order (one per change)."""
-        seen: list[Any] = []
-        for beat in self.heartbeats:
-            if beat.checkpoint is not None and (not seen or seen[-1] is not beat.checkpoint):
-                seen.append(beat.checkpoint)
-        return seen
-
-    @property
-    def progress(self) -> list[float]:
-        """The progress values reported, in order (one per change)."""
-        seen: list[float] = []
-        for beat in self.heartbeats:
-            if beat.progress is not None and (not seen or seen[-1] != beat.progress):
-                seen.append(beat.progress)
-        return seen
-
-    @property
-    def log_fields(self) -> list[dict[str, Any]]:
-        """The structured fields of each log record (message under ``"message"``)."""
-        return [{"message": r.getMessage(), **getattr(r, "fields", {})} for r in self.logs]
-
-    def unwrap(self) -> Result[R, E]:
-        """Return the Result, re-raising the attempt's exception if it had one."""
-        if self.exception is not None:
-            raise self.exception
-        assert self.result is not None
-        return self.result
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self._seen: set[int] = set()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if id(record) not in self._seen:  # attached to a logger and its ancestor
-            self._seen.add(id(record))
-            self.records.append(record)
 
 
 class ActivityHarness:
@@ -318,9 +215,50 @@ class ActivityHarness:
         Raises:
             ValueError: the attempt ended before reaching ``crash``'s point.
         """
-        details = _as_retry_sees(heartbeat_details)
-        definition = activity.definition
-        adapter = build_adapter(definition, self.container)
+        details = as_retry_sees(heartbeat_details)
+        adapter = build_adapter(activity.definition, self.container)
+        env = self._environment(
+            activity.definition, attempt, retry_policy, heartbeat_timeout, details
+        )
+        crash_point = CrashPoint(crash, env)
+        capture = Capture(self.output_path, self._loggers(), on_output=crash_point.wrote)
+        env.on_heartbeat = _heartbeat_listener(
+            env, capture, crash_point, cancel_after_heartbeats, shutdown_after_heartbeats
+        )
+        store = self.container.state_store()
+        before = dataclasses.replace(store.stats)
+        with (
+            _timers(env, cancel_after, shutdown_after),
+            capture.recording(),
+            self._headers(workflow_args),
+        ):
+            ending = await _attempt(activity.definition, adapter, env, args)
+        crash_point.check_reached()
+        return ActivityRun(
+            attempt=attempt,
+            result=ending.result,
+            exception=ending.exception,
+            heartbeats=capture.heartbeats,
+            logs=capture.logs,
+            state=StateCounts.between(before, store.stats),
+            files=capture.changed_files(),
+            output_path=self.output_path,
+            cancelled=ending.cancelled,
+            writes=capture.writes,
+            handed_over=handed_over(
+                capture, crash_point, heartbeat_timeout, self._heartbeat_interval
+            ),
+        )
+
+    def _environment(
+        self,
+        definition: ActivityDefinition,
+        attempt: int,
+        retry_policy: RetryPolicy | None,
+        heartbeat_timeout: timedelta | None,
+        heartbeat_details: list[Any],
+    ) -> temporalio.testing.ActivityEnvironment:
+        """Return Temporal's activity environment for the attempt, with fnact's converter."""
         env = temporalio.testing.ActivityEnvironment()
         env.payload_converter = _converter
         env.info = activity_info(
@@ -330,115 +268,26 @@ class ActivityHarness:
             attempt=attempt,
             retry_policy=retry_policy,
             heartbeat_timeout=heartbeat_timeout,
-            heartbeat_details=details,
+            heartbeat_details=heartbeat_details,
         )
-        heartbeats: list[Heartbeat] = []
-        timed: list[tuple[float, Heartbeat]] = []
-        writes: list[str] = []
-        crash_point = _CrashPoint(crash, env)
+        return env
 
-        def on_heartbeat(*details: Any) -> None:
-            if details and isinstance(details[0], Heartbeat):
-                beat = details[0]
-                previous = heartbeats[-1].checkpoint if heartbeats else None
-                heartbeats.append(beat)
-                timed.append((time.monotonic(), beat))
-                if beat.checkpoint is not None and beat.checkpoint is not previous:
-                    crash_point.checkpointed()
-            if cancel_after_heartbeats is not None and len(heartbeats) >= cancel_after_heartbeats:
-                env.cancel()
-            if (
-                shutdown_after_heartbeats is not None
-                and len(heartbeats) >= shutdown_after_heartbeats
-            ):
-                env.worker_shutdown()
-                env.cancel()
+    def _loggers(self) -> set[logging.Logger]:
+        """Return the loggers whose records a run captures: fnact's and the container's."""
+        return {logging.getLogger("fnact"), self.container.logger()}
 
-        env.on_heartbeat = on_heartbeat
-        loop = asyncio.get_running_loop()
-        timers = []
-        if cancel_after is not None:
-            timers.append(loop.call_later(cancel_after, env.cancel))
-        if shutdown_after is not None:
-            timers.append(loop.call_later(shutdown_after, _shutdown, env))
+    @contextmanager
+    def _headers(self, workflow_args: Any) -> Iterator[None]:
+        """Give the attempt the run headers a workflow sends: its start time and input."""
         headers = {START_HEADER: _converter.to_payload(self.run_started)}
         run_args = self.workflow_args if workflow_args is None else workflow_args
         if run_args is not None:
             headers[ARGS_HEADER] = _converter.to_payload(run_args)
-        store = self.container.state_store()
-        before = dataclasses.replace(store.stats)
-        files_before = _snapshot(self.output_path)
-        capture = _Capture()
-        loggers = {logging.getLogger("fnact"), self.container.logger()}
-        levels = {logger: logger.level for logger in loggers}
-        for logger in loggers:
-            logger.addHandler(capture)
-            logger.setLevel(logging.DEBUG)
-        output_root = self.output_path
-
-        def on_output(path: Path) -> None:
-            writes.append(str(path.relative_to(output_root)))
-            crash_point.wrote()
-
-        observing = output_written.set(on_output)
         token = set_attempt(headers, missing_args_advice=_MISSING_ARGS)
-        result: Result[R, E] | None = None
-        error: BaseException | None = None
-        cancelled = False
         try:
-            value = await env.run(adapter, RawValue(_converter.to_payload(args)))
-            result = Success(
-                _converter.from_payload(_converter.to_payload(value), definition.result_type)
-            )
-        except ApplicationError as exc:
-            error_type = definition.error_types.get(exc.type or "")
-            failure = (
-                None if error_type is None else failure_from_details(exc, error_type, _converter)
-            )
-            if failure is not None:
-                result = failure
-            else:
-                error = exc
-        except asyncio.CancelledError as exc:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise  # the test itself is being cancelled, not the activity
-            cancelled = True
-            error = exc
-        except (Exception, Killed) as exc:
-            error = exc
+            yield
         finally:
             reset_attempt(token)
-            output_written.reset(observing)
-            for timer in timers:
-                timer.cancel()
-            for logger in loggers:
-                logger.removeHandler(capture)
-                logger.setLevel(levels[logger])
-        handed_over = heartbeats[-1] if heartbeats else None
-        if crash is not None:
-            if crash_point.died_at is None:
-                raise ValueError(
-                    f"ActivityHarness: the attempt ended before the crash point "
-                    f"({crash.describe()}): it recorded {crash_point.checkpoints} checkpoint(s) "
-                    f"and wrote {crash_point.outputs} output(s)"
-                )
-            if crash.how == "kill":
-                throttle = throttle_interval(heartbeat_timeout, self._heartbeat_interval)
-                handed_over = reached_server(timed, crash_point.died_at, throttle)
-        return ActivityRun(
-            attempt=attempt,
-            result=result,
-            exception=error,
-            heartbeats=heartbeats,
-            logs=capture.records,
-            state=StateCounts.between(before, store.stats),
-            files=_changed(self.output_path, files_before),
-            output_path=self.output_path,
-            cancelled=cancelled,
-            writes=writes,
-            handed_over=handed_over,
-        )
 
     async def rehearse_crash(
         self,
@@ -464,22 +313,11 @@ class ActivityHarness:
         Raises:
             ValueError: the first attempt ended before reaching the crash point.
         """
-        first = await self.run(
-            activity, args, attempt=1, crash=crash, heartbeat_timeout=heartbeat_timeout,
+        run_attempt = functools.partial(self.run, activity, args)
+        return await rehearse(
+            run_attempt, self.output_path, crash, heartbeat_timeout=heartbeat_timeout,
             retry_policy=retry_policy, workflow_args=workflow_args,
         )  # fmt: skip
-        details = [first.handed_over] if first.handed_over is not None else []
-        retry = await self.run(
-            activity, args, attempt=2, heartbeat_details=details,
-            heartbeat_timeout=heartbeat_timeout, retry_policy=retry_policy,
-            workflow_args=workflow_args,
-        )  # fmt: skip
-        writes = [(1, path) for path in first.writes] + [(2, path) for path in retry.writes]
-        outputs = {
-            str(path.relative_to(self.output_path)): path.read_bytes()
-            for path in _files(self.output_path)
-        }
-        return CrashRehearsal(crash, first, retry, first.handed_over, writes, outputs)
 
     async def run_retries(
         self,
@@ -499,142 +337,88 @@ class ActivityHarness:
         given, is called with each finished attempt (for example to advance the
         clock).
         """
-        policy = RetryPolicy(maximum_attempts=max_attempts)
-        runs: list[ActivityRun[R, E]] = []
-        details: list[Any] = []
-        for attempt in range(1, max_attempts + 1):
-            run = await self.run(
-                activity, args, attempt=attempt, retry_policy=policy,
-                heartbeat_timeout=heartbeat_timeout, heartbeat_details=details,
-            )  # fmt: skip
-            runs.append(run)
-            if between is not None:
-                between(run)
-            if not _retried(run, activity):
-                break
-            if run.handed_over is not None:
-                details = [run.handed_over]  # what Temporal hands the next attempt
-        return runs
+        run_attempt = functools.partial(self.run, activity, args)
+        return await run_attempts(
+            run_attempt, max_attempts=max_attempts, heartbeat_timeout=heartbeat_timeout,
+            between=between,
+        )  # fmt: skip
 
 
-def _as_retry_sees(details: Sequence[Any] | None) -> list[Any]:
-    """Return ``details`` as the next attempt of a worker sees them.
+class _Ending(NamedTuple):
+    """How an attempt ended: with a Result, or with the exception that escaped it."""
 
-    fnact sends one `Heartbeat` per beat; Temporal encodes it with the worker's
-    converter and hands the next attempt the last one, decoded without a type: a
-    dict of ``progress``, ``message`` and ``checkpoint``.
+    result: Result[Any, Any] | None = None
+    exception: BaseException | None = None
+    cancelled: bool = False
 
-    Raises:
-        TypeError: ``details`` is not a list, or its item is none of those accepted.
-        ValueError: ``details`` has more than one item, or a dict that is not a heartbeat.
-    """
-    where = "ActivityHarness.run: heartbeat_details"
-    if details is None:
-        return []
-    if isinstance(details, dict | msgspec.Struct):
-        raise TypeError(
-            f"{where} must be {_ACCEPTED_DETAILS}; got a {type(details).__qualname__} "
-            "outside a list: pass [it]"
+
+async def _attempt(
+    definition: ActivityDefinition,
+    adapter: AdapterFn,
+    env: temporalio.testing.ActivityEnvironment,
+    args: Any,
+) -> _Ending:
+    """Run the adapter once in ``env``, as a worker would, and return how it ended."""
+    try:
+        value = await env.run(adapter, RawValue(_converter.to_payload(args)))
+        return _Ending(
+            Success(_converter.from_payload(_converter.to_payload(value), definition.result_type))
         )
-    if isinstance(details, str | bytes) or not isinstance(details, Sequence):
-        raise TypeError(f"{where} must be {_ACCEPTED_DETAILS}; got {type(details).__qualname__}")
-    if not details:
-        return []
-    if len(details) > 1:
-        raise ValueError(
-            f"{where} has {len(details)} items: fnact sends one Heartbeat per beat and a retry "
-            "sees the last one, so pass one, such as [run.heartbeats[-1]]"
-        )
-    item = details[0]
-    if isinstance(item, Heartbeat):
-        beat = item
-    elif isinstance(item, msgspec.Struct) or (
-        dataclasses.is_dataclass(item) and not isinstance(item, type)
-    ):
-        beat = Heartbeat(checkpoint=item)  # the checkpoint itself
-    elif isinstance(item, dict):
-        unknown = sorted(map(repr, set(item) - _HEARTBEAT_FIELDS))
-        if unknown:
-            raise ValueError(
-                f"{where}[0] is a dict with the key(s) {', '.join(unknown)}, which a Heartbeat "
-                "does not have (progress, message, checkpoint); for a checkpoint, pass "
-                '[{"checkpoint": ...}] or the checkpoint Struct itself'
-            )
-        try:
-            beat = msgspec.convert(item, Heartbeat)
-        except msgspec.ValidationError as exc:
-            raise ValueError(f"{where}[0] is not a Heartbeat in builtins form: {exc}") from None
-    else:
-        raise TypeError(f"{where} must be {_ACCEPTED_DETAILS}; got [{type(item).__qualname__}]")
-    decoded: list[Any] = _converter.from_payloads(_converter.to_payloads([beat]))
-    return decoded
+    except ApplicationError as exc:
+        error_type = definition.error_types.get(exc.type or "")
+        failure = None if error_type is None else failure_from_details(exc, error_type, _converter)
+        return _Ending(result=failure) if failure is not None else _Ending(exception=exc)
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the test itself is being cancelled, not the activity
+        return _Ending(exception=exc, cancelled=True)
+    except (Exception, Killed) as exc:
+        return _Ending(exception=exc)
 
 
-class _CrashPoint:
-    """Counts an attempt's checkpoints and outputs, and strikes where its `Crash` says."""
+def _heartbeat_listener(
+    env: temporalio.testing.ActivityEnvironment,
+    capture: Capture,
+    crash_point: CrashPoint,
+    cancel_after_heartbeats: int | None,
+    shutdown_after_heartbeats: int | None,
+) -> Callable[..., None]:
+    """Return what hears each heartbeat: it records it and interrupts the attempt on cue."""
 
-    def __init__(self, crash: Crash | None, env: temporalio.testing.ActivityEnvironment) -> None:
-        self.crash = crash
-        self.env = env
-        self.checkpoints = 0
-        self.outputs = 0
-        self.died_at: float | None = None
+    def on_heartbeat(*details: Any) -> None:
+        if capture.heartbeat(details):
+            crash_point.checkpointed()
+        sent = len(capture.heartbeats)
+        if cancel_after_heartbeats is not None and sent >= cancel_after_heartbeats:
+            env.cancel()
+        if shutdown_after_heartbeats is not None and sent >= shutdown_after_heartbeats:
+            _shutdown(env)
 
-    def checkpointed(self) -> None:
-        self.checkpoints += 1
-        if self.crash is not None and self.crash.after_checkpoint == self.checkpoints:
-            self.strike()
+    return on_heartbeat
 
-    def wrote(self) -> None:
-        self.outputs += 1
-        if self.crash is not None and self.crash.after_output == self.outputs:
-            self.strike()
 
-    def strike(self) -> None:
-        assert self.crash is not None
-        if self.died_at is not None:
-            return
-        self.died_at = time.monotonic()
-        how = self.crash.how
-        if how == "exception":
-            raise RehearsedCrash(f"rehearsed crash {self.crash.describe()}")
-        if how == "kill":
-            raise Killed
-        if how == "worker_shutdown":
-            self.env.worker_shutdown()
-        self.env.cancel()  # delivered at the body's next await, as Temporal's is
+@contextmanager
+def _timers(
+    env: temporalio.testing.ActivityEnvironment,
+    cancel_after: float | None,
+    shutdown_after: float | None,
+) -> Iterator[None]:
+    """Cancel the attempt, or shut its worker down, after the given seconds."""
+    loop = asyncio.get_running_loop()
+    timers = []
+    if cancel_after is not None:
+        timers.append(loop.call_later(cancel_after, env.cancel))
+    if shutdown_after is not None:
+        timers.append(loop.call_later(shutdown_after, _shutdown, env))
+    try:
+        yield
+    finally:
+        for timer in timers:
+            timer.cancel()
 
 
 def _shutdown(env: temporalio.testing.ActivityEnvironment) -> None:
+    """Signal the worker's shutdown to the attempt, then cancel it, as a worker does."""
     env.worker_shutdown()
     env.cancel()
-
-
-def _retried(run: ActivityRun[Any, Any], activity: Activity[Any, Any, Any]) -> bool:
-    if run.cancelled:
-        return False
-    if run.exception is not None:
-        return not (isinstance(run.exception, ApplicationError) and run.exception.non_retryable)
-    if isinstance(run.result, Failure):
-        return not bool(getattr(run.result.failure(), "non_retryable", True))
-    return False
-
-
-def _files(folder: Path) -> Iterator[Path]:
-    if folder.is_dir():
-        yield from (p for p in folder.rglob("*") if p.is_file())
-
-
-def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in _files(folder)
-    }
-
-
-def _changed(folder: Path, before: dict[str, tuple[int, int]]) -> dict[str, bytes]:
-    after = _snapshot(folder)
-    return {
-        name: (folder / name).read_bytes()
-        for name, stamp in sorted(after.items())
-        if before.get(name) != stamp
-    }

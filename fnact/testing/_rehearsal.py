@@ -12,11 +12,18 @@ and whole and what the handler recorded.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
+import temporalio.testing
+
 from fnact._heartbeat import Heartbeat, send_interval
+from fnact.testing._capture import read_files
+from fnact.testing._run import ActivityRun
 
 __all__ = ["Crash", "CrashRehearsal", "RehearsedCrash"]
 
@@ -151,3 +158,75 @@ class CrashRehearsal(Generic[R, E]):
     def leftover_parts(self) -> list[str]:
         """Temporary ``.part`` files left under the output path (a partial write's traces)."""
         return sorted(p for p in self.outputs if p.endswith(".part"))
+
+
+async def rehearse(
+    run_attempt: Callable[..., Awaitable[ActivityRun[R, E]]],
+    output_path: Path,
+    crash: Crash,
+    **options: Any,
+) -> CrashRehearsal[R, E]:
+    """Run an attempt that dies at ``crash``, then the retry Temporal would start."""
+    first = await run_attempt(attempt=1, crash=crash, **options)
+    details = [first.handed_over] if first.handed_over is not None else []
+    retry = await run_attempt(attempt=2, heartbeat_details=details, **options)
+    writes = [(1, path) for path in first.writes] + [(2, path) for path in retry.writes]
+    return CrashRehearsal(crash, first, retry, first.handed_over, writes, read_files(output_path))
+
+
+class CrashPoint:
+    """Counts an attempt's checkpoints and outputs, and strikes where its `Crash` says."""
+
+    def __init__(self, crash: Crash | None, env: temporalio.testing.ActivityEnvironment) -> None:
+        self.crash = crash
+        self.env = env
+        self.checkpoints = 0
+        self.outputs = 0
+        self.died_at: float | None = None
+
+    @property
+    def killed_at(self) -> float | None:
+        """When (`time.monotonic`) a kill struck the attempt, or ``None`` if none did."""
+        if self.crash is None or self.crash.how != "kill":
+            return None
+        return self.died_at
+
+    def checkpointed(self) -> None:
+        """Count a new checkpoint, and strike if the crash comes after it."""
+        self.checkpoints += 1
+        if self.crash is not None and self.crash.after_checkpoint == self.checkpoints:
+            self.strike()
+
+    def wrote(self) -> None:
+        """Count a completed output, and strike if the crash comes after it."""
+        self.outputs += 1
+        if self.crash is not None and self.crash.after_output == self.outputs:
+            self.strike()
+
+    def strike(self) -> None:
+        """Make the attempt die the way the crash says, once."""
+        assert self.crash is not None
+        if self.died_at is not None:
+            return
+        self.died_at = time.monotonic()
+        how = self.crash.how
+        if how == "exception":
+            raise RehearsedCrash(f"rehearsed crash {self.crash.describe()}")
+        if how == "kill":
+            raise Killed
+        if how == "worker_shutdown":
+            self.env.worker_shutdown()
+        self.env.cancel()  # delivered at the body's next await, as Temporal's is
+
+    def check_reached(self) -> None:
+        """Raise `ValueError` when the attempt ended before its crash struck.
+
+        Raises:
+            ValueError: the attempt ended before reaching the crash point.
+        """
+        if self.crash is not None and self.died_at is None:
+            raise ValueError(
+                f"ActivityHarness: the attempt ended before the crash point "
+                f"({self.crash.describe()}): it recorded {self.checkpoints} checkpoint(s) "
+                f"and wrote {self.outputs} output(s)"
+            )

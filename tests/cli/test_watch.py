@@ -22,8 +22,9 @@ from temporalio.api.workflow.v1 import PendingActivityInfo
 import fnact
 import fnact.worker
 from examples import progress
+from fnact._cli.watch.model import read_activity
+from fnact._cli.watch.poller import decode_details
 from fnact._heartbeat import Heartbeat
-from fnact._watch import decode_details, read_activity
 from fnact.worker import DevServer
 from tests.cli.conftest import FNACT, ROOT, clean_env, error_line, run_fnact
 from tests.cli.conftest import fnact as run
@@ -272,7 +273,8 @@ async def test_recorded_frame_shows_each_outcome_attempt_and_the_runs_reason(
     """A Success, a quick Failure and a retry: each row's outcome, in order, and why it failed."""
     from rich.console import Console
 
-    from fnact._watch import BarsView, PlainView, watch_run
+    from fnact._cli.watch.poller import watch_run
+    from fnact._cli.watch.views import BarsView, PlainView
 
     workflow_id = f"mixed-{uuid.uuid4().hex[:8]}"
     await temporal_client.start_workflow(
@@ -317,7 +319,7 @@ def test_core_warnings_go_to_a_logger_that_prints_nothing() -> None:
     """The watch's runtime forwards Temporal core's log lines away from the live view."""
     import logging
 
-    from fnact._cli import _quiet_runtime
+    from fnact._cli.watch.command import _quiet_runtime
 
     _quiet_runtime()
     quiet = logging.getLogger("fnact.watch.core")

@@ -62,7 +62,7 @@ def test_spec_client_interceptors_reach_the_client_fnact_worker_connects() -> No
 
     import fnact
     import fnact.worker
-    from fnact._cli import _client_options
+    from fnact._cli.worker import _client_options
 
     tracing = TracingInterceptor()
     spec = fnact.worker.WorkerSpec(

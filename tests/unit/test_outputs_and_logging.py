@@ -211,7 +211,7 @@ def test_fnact_worker_logs_text_or_json_lines(
     log_format: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`fnact worker --log-format` prints each record's fields, as text or as JSON."""
-    from fnact._cli import configure_logging
+    from fnact._cli.worker import configure_logging
 
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", [])

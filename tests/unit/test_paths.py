@@ -94,7 +94,7 @@ def test_atomic_write_respects_the_umask_and_names_parts_as_cleanup_expects(
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
     [part] = seen
     assert part.startswith(".out.json.")
-    assert _paths._PART_NAME.match(part)
+    assert _paths.PART_NAME.match(part)
 
 
 def test_build_output_path_outside_an_activity_says_so() -> None:

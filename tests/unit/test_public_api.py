@@ -17,11 +17,11 @@ import fnact.workflow
 PUBLIC_MODULES = {
     "fnact": {
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
-        "Fault", "Heartbeat", "Heartbeater", "Secret", "Settings", "SystemClock", "activity",
+        "Fault", "Heartbeat", "Heartbeater", "OutputRef", "OutputWriter", "Outputs", "Secret", "Settings", "SystemClock", "activity",
         "auto_heartbeater", "build_output_path", "get_workflow_id", "get_workflow_run_id",
     },
     "fnact.worker": {
-        "ConnectOptions", "DevServer", "HealthProbes", "JSONFormatter", "Plugin",
+        "ConnectOptions", "DevServer", "HealthProbes", "JSONFormatter", "ObjectStoreDriver", "Plugin",
         "RunContextCache", "RunContextStats", "TextFormatter", "Worker", "WorkerOptions",
         "WorkerSpec", "connect", "create_worker", "data_converter", "find_temporal_cli",
         "run_worker",
@@ -58,7 +58,7 @@ def test_every_public_name_has_one_import_path() -> None:
 
 MOVED = [
     *[("fnact", name, "fnact.worker") for name in sorted(PUBLIC_MODULES["fnact.worker"])
-      if name != "find_temporal_cli"],
+      if name not in ("find_temporal_cli", "ObjectStoreDriver")],
     *[("fnact", name, "fnact.state") for name in sorted(PUBLIC_MODULES["fnact.state"])],
     ("fnact", "FakeClock", "fnact.testing"),
     ("fnact.testing", "DevServer", "fnact.worker"),
@@ -103,7 +103,8 @@ def test_exceptions_all_is_pinned_and_sorted() -> None:
     assert fnact.exceptions.__all__ == sorted(fnact.exceptions.__all__)
     assert set(fnact.exceptions.__all__) == {
         "ActivityDefinitionError", "DependencyError", "DevServerError", "FnactError",
-        "NotInActivityError", "StateError", "WorkerConfigurationError",
+        "NotInActivityError", "OutputError", "OutputIntegrityError", "OutputNotFoundError",
+        "StateError", "WorkerConfigurationError",
     }  # fmt: skip
 
 
