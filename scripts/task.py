@@ -61,6 +61,36 @@ def run(cmd: list[str], **kwargs: object) -> None:
         sys.exit(code)
 
 
+AZURITE = ROOT / "tests" / "azurite"
+
+
+def ensure_azurite() -> None:
+    """Install Azurite (npm) for the object-store tests, unless its lock file is installed.
+
+    Without npm this only says so: the tests that use Azurite then fail, saying why.
+    """
+    lock = AZURITE / "package-lock.json"
+    stamp = AZURITE / "node_modules" / ".fnact-lock-sha256"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    installed = (AZURITE / "node_modules" / ".bin" / "azurite-blob").exists()
+    if installed and stamp.exists() and stamp.read_text() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: Azurite (tests/azurite) is not installed, so the Azure Blob "
+              "tests will fail; install Node.js and npm (apt-get install nodejs npm)",
+              flush=True)  # fmt: skip
+        return
+    print("installing Azurite for the object-store tests (npm ci in tests/azurite)", flush=True)
+    done = subprocess.call([npm, "ci", "--prefix", str(AZURITE), "--no-audit", "--no-fund"],
+                           cwd=ROOT)  # fmt: skip
+    if done:
+        print(f"npm ci in tests/azurite failed (exit code {done}); the Azure Blob tests will "
+              "fail", flush=True)  # fmt: skip
+        return
+    stamp.write_text(wanted)
+
+
 def tool(name: str, *args: str) -> None:
     """Run a console script of the virtual environment."""
     run([str(BIN / name), *args])
@@ -234,7 +264,10 @@ def main(argv: list[str]) -> None:
         "example": lambda: run([str(PYTHON), "-m", "examples.metadata", *extra]),
         # coverage wraps pytest (fnact's pytest plugin imports fnact before pytest-cov could
         # start); tests/conftest.py prints the report before pytest's summary line.
-        "test": lambda: run([str(PYTHON), "-m", "coverage", "run", "-m", "pytest", *extra]),
+        "test": lambda: (
+            ensure_azurite(),
+            run([str(PYTHON), "-m", "coverage", "run", "-m", "pytest", *extra]),
+        ),
         "lint": lambda: (
             tool("ruff", "format", "--check", "."),
             tool("ruff", "check", "."),
@@ -243,7 +276,7 @@ def main(argv: list[str]) -> None:
         "pyright": lambda: pyright(*extra),
         "docs": lambda: tool("mkdocs", "build", "--strict", *extra),
         "bench": lambda: run([str(PYTHON), "benchmarks/run.py", *extra]),
-        "versions": lambda: versions(*extra),
+        "versions": lambda: (ensure_azurite(), versions(*extra)),
         "package": package,
     }
     if task == "ci":

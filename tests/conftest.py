@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import temporalio.client
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.object_stores"]
 
 
 @pytest.fixture
