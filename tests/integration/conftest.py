@@ -15,7 +15,7 @@ import fnact
 import fnact.state
 import fnact.testing
 import fnact.worker
-from tests.integration.app import (
+from tests.apps.scenario_app import (
     ACTIVITIES,
     Chain,
     Container,

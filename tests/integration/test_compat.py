@@ -20,7 +20,7 @@ from fnact.testing import check_compatibility, runs_from_client, runs_from_files
 from fnact.worker import find_temporal_cli
 from tests.cli.conftest import error_line, run_fnact
 from tests.cli.conftest import fnact as fnact_command
-from tests.integration.compat_app import CHANGES, Container, Loads, RunInput, load
+from tests.apps.compatibility_app import CHANGES, Container, Loads, RunInput, load
 
 # --8<-- [end:imports]
 
@@ -200,7 +200,7 @@ async def test_fnact_check_prints_each_problem_and_exits_1(
     address = client.service_client.config.target_host
     ids = [arg for workflow_id in recorded.values() for arg in ("--workflow-id", workflow_id)]
     broken = await run_fnact(
-        "check", "tests.integration.compat_app:required_field_added", *ids, "--address", address
+        "check", "tests.apps.compatibility_app:required_field_added", *ids, "--address", address
     )
     assert broken.returncode == 1, broken.stderr
     lines = broken.stdout.splitlines()
@@ -208,14 +208,14 @@ async def test_fnact_check_prints_each_problem_and_exits_1(
     assert lines[0].startswith(f"{recorded['ok']} (run ")
     assert lines[0].endswith("activity load#1 input at $: Object missing required field `schema`")
     assert lines[-1] == "checked 9 recorded value(s) of 3 run(s): 3 incompatible"
-    fine = await run_fnact("check", "tests.integration.compat_app:load", *ids, "--address", address)
+    fine = await run_fnact("check", "tests.apps.compatibility_app:load", *ids, "--address", address)
     assert fine.returncode == 0, fine.stdout + fine.stderr
     assert fine.stdout == "checked 9 recorded value(s) of 3 run(s): 0 incompatible\n"
     exported = tmp_path / f"{recorded['missing']}.json"
     history = await client.get_workflow_handle(recorded["missing"]).fetch_history()
     exported.write_text(history.to_json())
     from_file = await run_fnact(
-        "check", "tests.integration.compat_app:changed_errors", "--history", str(exported)
+        "check", "tests.apps.compatibility_app:changed_errors", "--history", str(exported)
     )
     assert from_file.returncode == 1
     assert "failure at $: error type 'TableMissing' is no longer declared" in from_file.stdout
@@ -223,7 +223,7 @@ async def test_fnact_check_prints_each_problem_and_exits_1(
 
 def test_fnact_check_needs_runs_to_check() -> None:
     """Without --history, --workflow-id or --query it is a one-line usage error."""
-    result = fnact_command("check", "tests.integration.compat_app:load")
+    result = fnact_command("check", "tests.apps.compatibility_app:load")
     assert result.returncode == 2
     assert error_line(result.stderr) == (
         "fnact: error: give runs to check: --history, --workflow-id or --query"

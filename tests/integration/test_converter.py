@@ -8,7 +8,7 @@ import pytest
 import temporalio.client
 from temporalio.client import WorkflowFailureError
 
-from tests.integration.app import Outcome, RawCall, Step
+from tests.apps.scenario_app import Outcome, RawCall, Step
 
 pytestmark = pytest.mark.integration
 

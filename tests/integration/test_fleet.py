@@ -16,7 +16,7 @@ import pytest
 import temporalio.client
 
 from fnact.worker import DevServer
-from tests.integration.runctx_app import FanOut, Load
+from tests.apps.run_context_app import FanOut, Load
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ class FleetProcess:
         self.log = (folder / f"{self.status_file.stem}.log").open("w")
         env = {**os.environ, "FNACT_TEST_END_CHECK": str(END_CHECK_SECONDS)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.fleet_process", role, server.address,
+            [sys.executable, "-m", "tests.apps.fleet_process", role, server.address,
              queue, str(self.status_file)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True,
         )  # fmt: skip

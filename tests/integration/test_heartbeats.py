@@ -17,7 +17,7 @@ import temporalio.client
 from temporalio.client import WorkflowFailureError
 
 from fnact.worker import DevServer
-from tests.integration.app import Container, Journal, Outcome, PlainCall, RunArgs, Scenario, Step
+from tests.apps.scenario_app import Container, Journal, Outcome, PlainCall, RunArgs, Scenario, Step
 from tests.integration.conftest import Play, eventually, start_worker
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ class WorkerProcess:
         if output is not None:
             env["FNACT_TEST_OUTPUT"] = str(output)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.worker_process", server.address, queue],
+            [sys.executable, "-m", "tests.apps.worker_process", server.address, queue],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         assert self.process.stdout is not None

@@ -16,7 +16,7 @@ import fnact.worker
 from fnact._converter import data_converter
 from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payloads_size
 from tests.integration.conftest import eventually
-from tests.integration.limits_app import ACTIVITIES, Blob, Job, Limits, LimitsContainer
+from tests.apps.limits_app import ACTIVITIES, Blob, Job, Limits, LimitsContainer
 
 pytestmark = pytest.mark.integration
 LIMIT = DEFAULT_PAYLOAD_LIMIT

@@ -14,7 +14,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 import fnact
 import fnact.worker
-from tests.integration.observability_app import (
+from tests.apps.observability_app import (
     Container,
     Observed,
     Report,

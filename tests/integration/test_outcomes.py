@@ -8,7 +8,7 @@ import pytest
 import temporalio.client
 from temporalio.client import WorkflowFailureError
 
-from tests.integration.app import Journal, RunArgs, Scenario
+from tests.apps.scenario_app import Journal, RunArgs, Scenario
 from tests.integration.conftest import Play, eventually
 
 pytestmark = pytest.mark.integration

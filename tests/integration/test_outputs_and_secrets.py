@@ -19,7 +19,7 @@ from temporalio.client import (
 )
 
 import fnact
-from tests.integration.app import Login, Outcome, RunArgs, Scenario, SecretLogin
+from tests.apps.scenario_app import Login, Outcome, RunArgs, Scenario, SecretLogin
 from tests.integration.conftest import Play
 
 pytestmark = pytest.mark.integration

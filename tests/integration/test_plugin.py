@@ -18,8 +18,8 @@ import fnact
 import fnact.worker
 from fnact._worker._interceptor import RunHeadersInterceptor
 from fnact.worker import DevServer
-from tests.integration.plugin_app import Checkout, Order, price, tag
-from tests.integration.runctx_app import ACTIVITIES, WORKFLOWS, FanOut, Load, RunCtxContainer
+from tests.apps.plugin_app import Checkout, Order, price, tag
+from tests.apps.run_context_app import ACTIVITIES, WORKFLOWS, FanOut, Load, RunCtxContainer
 
 # --8<-- [end:imports]
 

@@ -26,7 +26,7 @@ import fnact.worker
 from examples.howto.secrets_codec import FernetCodec
 from fnact._worker._devserver import DevServer
 from tests.integration.conftest import eventually
-from tests.integration.runctx_app import (
+from tests.apps.run_context_app import (
     ACTIVITIES,
     WORKFLOWS,
     ByName,

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowFailureError
 import fnact
 import fnact.state
 import fnact.testing
-from tests.integration.app import Chain, Container, Continuing, Journal, RunArgs, Scenario
+from tests.apps.scenario_app import Chain, Container, Continuing, Journal, RunArgs, Scenario
 from tests.integration.conftest import Play, counts, eventually, start_worker
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from dependency_injector import providers
 
 import fnact
 import fnact.worker
-from tests.integration.watchdog_app import BlockTheLoop, block_the_loop, wait_politely
+from tests.apps.watchdog_app import BlockTheLoop, block_the_loop, wait_politely
 
 pytestmark = pytest.mark.integration
 APP = Path(__file__).with_name("watchdog_app.py")

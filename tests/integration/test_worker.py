@@ -14,7 +14,7 @@ import fnact
 import fnact.worker
 from fnact.exceptions import WorkerConfigurationError
 from fnact.worker import DevServer
-from tests.integration.app import Container, echo, multiply
+from tests.apps.scenario_app import Container, echo, multiply
 from tests.integration.test_heartbeats import WorkerProcess
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import EventType
 
 import fnact
 import fnact.worker
-from tests.integration.wfapi_app import (
+from tests.apps.workflow_api_app import (
     ACTIVITIES,
     UNLUCKY,
     WORKFLOWS,

@@ -124,7 +124,7 @@ class TestWriteAndRead:
     async def test_a_missing_output_is_not_found(self, root: Root) -> None:
         """Reading or referring to an output never written raises OutputNotFoundError."""
         outputs = root.outputs(run_prefix())
-        with pytest.raises(OutputNotFoundError, match="absent.txt"):
+        with pytest.raises(OutputNotFoundError, match=r"absent\.txt"):
             await outputs.read("absent.txt")
         with pytest.raises(OutputNotFoundError):
             await outputs.ref("absent.txt")
@@ -135,11 +135,17 @@ class TestWholeOrAbsent:
         """A writer whose block raises mid-stream leaves no object and no spool file."""
         outputs = root.outputs(run_prefix())
         spooled = set(spool_folder().glob("*.spool")) if spool_folder().exists() else set()
-        with pytest.raises(RuntimeError, match="source failed"):
+        seen_mid_write: list[bool] = []
+
+        async def interrupted() -> None:
             async with outputs.open_writer("report.csv") as writer:
                 await writer.write(b"a" * MB)
-                assert not await outputs.exists("report.csv")  # nothing visible mid-write
+                seen_mid_write.append(await outputs.exists("report.csv"))
                 raise RuntimeError("source failed")
+
+        with pytest.raises(RuntimeError, match="source failed"):
+            await interrupted()
+        assert seen_mid_write == [False]
         assert not await outputs.exists("report.csv")
         assert await outputs.list() == []
         after = set(spool_folder().glob("*.spool")) if spool_folder().exists() else set()
@@ -152,7 +158,8 @@ class TestWholeOrAbsent:
             await writer.write(b"x" * 10)
             assert not await outputs.exists("part.bin")
         assert await outputs.exists("part.bin")
-        assert writer.ref is not None and writer.ref.size == 10
+        assert writer.ref is not None
+        assert writer.ref.size == 10
 
 
 class TestRetry:

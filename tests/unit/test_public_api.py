@@ -17,11 +17,12 @@ import fnact.workflow
 PUBLIC_MODULES = {
     "fnact": {
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
-        "Fault", "Heartbeat", "Heartbeater", "OutputRef", "OutputWriter", "Outputs", "Secret", "Settings", "SystemClock", "activity",
-        "auto_heartbeater", "build_output_path", "get_workflow_id", "get_workflow_run_id",
+        "Fault", "Heartbeat", "Heartbeater", "OutputRef", "OutputWriter", "Outputs", "Secret",
+        "Settings", "SystemClock", "activity", "auto_heartbeater", "build_output_path", "get_workflow_id", "get_workflow_run_id",
     },
     "fnact.worker": {
-        "ConnectOptions", "DevServer", "HealthProbes", "JSONFormatter", "ObjectStoreDriver", "Plugin",
+        "ConnectOptions", "DevServer", "HealthProbes", "JSONFormatter", "ObjectStoreDriver",
+        "Plugin",
         "RunContextCache", "RunContextStats", "TextFormatter", "Worker", "WorkerOptions",
         "WorkerSpec", "connect", "create_worker", "data_converter", "find_temporal_cli",
         "run_worker",

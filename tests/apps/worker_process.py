@@ -1,6 +1,6 @@
 """A worker of the integration test app in its own process, for crash tests.
 
-    python -m tests.integration.worker_process ADDRESS TASK_QUEUE
+    python -m tests.apps.worker_process ADDRESS TASK_QUEUE
 
 It prints "ready" once polling and runs until killed or sent SIGTERM.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import fnact
 import fnact.worker
-from tests.integration.app import ACTIVITIES, Container
+from tests.apps.scenario_app import ACTIVITIES, Container
 
 
 async def main(address: str, task_queue: str) -> None:

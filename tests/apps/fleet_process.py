@@ -1,6 +1,6 @@
 """One worker process of a simulated fleet, reporting its run-state counters to a file.
 
-    python -m tests.integration.fleet_process ROLE ADDRESS TASK_QUEUE STATUS_FILE
+    python -m tests.apps.fleet_process ROLE ADDRESS TASK_QUEUE STATUS_FILE
 
 ROLE is ``workflows`` (runs the run-context test workflows only) or ``activities``
 (runs their activities only). The process prints "ready" once polling, rewrites
@@ -21,7 +21,7 @@ from dependency_injector import providers
 
 import fnact
 import fnact.worker
-from tests.integration.runctx_app import ACTIVITIES, WORKFLOWS, RunCtxContainer
+from tests.apps.run_context_app import ACTIVITIES, WORKFLOWS, RunCtxContainer
 
 END_CHECK = timedelta(seconds=float(os.environ.get("FNACT_TEST_END_CHECK", "2")))
 
