@@ -17,10 +17,15 @@ from pathlib import Path
 from fnact._outputs._backend import SHA256_KEY, Backend, BackendWriter, ObjectInfo, Sha256Counter
 from fnact._paths import PART_NAME, atomic_write, create_part
 
-__all__ = ["LocalBackend", "is_hidden_name"]
+__all__ = ["LocalBackend", "is_checksum_name", "is_hidden_name"]
 
 _SIDECAR_NAME = re.compile(rf"^\..+\.{SHA256_KEY}$")
 CHUNK = 1024 * 1024
+
+
+def is_checksum_name(name: str) -> bool:
+    """Whether ``name`` is the checksum file written beside an output."""
+    return bool(_SIDECAR_NAME.match(name))
 
 
 def is_hidden_name(name: str) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fnact._heartbeat import Heartbeat
+from fnact._outputs._local import is_checksum_name
 from fnact._paths import output_written
 
 __all__ = ["Capture", "read_files"]
@@ -41,7 +42,7 @@ class Capture:
 
     def __init__(
         self,
-        output_path: Path,
+        output_path: Path | None,
         loggers: Iterable[logging.Logger],
         on_output: Callable[[], None],
     ) -> None:
@@ -74,9 +75,12 @@ class Capture:
 
     def changed_files(self) -> dict[str, bytes]:
         """Return the files written or changed under the output path, by relative path."""
-        after = _snapshot(self.output_path)
+        folder = self.output_path
+        if folder is None:
+            return {}
+        after = _snapshot(folder)
         return {
-            name: (self.output_path / name).read_bytes()
+            name: (folder / name).read_bytes()
             for name, stamp in sorted(after.items())
             if self._before.get(name) != stamp
         }
@@ -99,23 +103,28 @@ class Capture:
 
     def _wrote(self, path: Path) -> None:
         """Record a completed ``write_output`` and pass it on to ``on_output``."""
-        self.writes.append(str(path.relative_to(self.output_path)))
+        if self.output_path is not None:
+            self.writes.append(str(path.relative_to(self.output_path)))
         self._on_output()
 
 
-def read_files(folder: Path) -> dict[str, bytes]:
+def read_files(folder: Path | None) -> dict[str, bytes]:
     """Return the files under ``folder``, by relative path."""
+    if folder is None:
+        return {}
     return {str(path.relative_to(folder)): path.read_bytes() for path in _files(folder)}
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    """Yield every file under ``folder`` (none when it does not exist)."""
-    if folder.is_dir():
-        yield from (p for p in folder.rglob("*") if p.is_file())
+def _files(folder: Path | None) -> Iterator[Path]:
+    """Yield every file under ``folder`` but checksum files (none when it does not exist)."""
+    if folder is not None and folder.is_dir():
+        yield from (p for p in folder.rglob("*") if p.is_file() and not is_checksum_name(p.name))
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+def _snapshot(folder: Path | None) -> dict[str, tuple[int, int]]:
     """Return each file's modification time and size under ``folder``, by relative path."""
+    if folder is None:
+        return {}
     return {
         str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in _files(folder)
     }

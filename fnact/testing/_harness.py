@@ -36,7 +36,9 @@ from fnact._container import Settings
 from fnact._converter import data_converter
 from fnact._headers import ARGS_HEADER, START_HEADER
 from fnact._outcome import failure_from_details
+from fnact._outputs._run_outputs import Outputs
 from fnact._paths import format_output_path
+from fnact.exceptions import OutputError
 from fnact.testing._capture import Capture
 from fnact.testing._info import activity_info
 from fnact.testing._rehearsal import Crash, CrashPoint, CrashRehearsal, Killed, rehearse
@@ -95,21 +97,44 @@ class ActivityHarness:
         self._heartbeat_interval = settings.heartbeat_interval  # a worker's throttle
         changes: dict[str, Any] = {"heartbeat_interval": timedelta(0)}
         if output_root is not None:
-            changes["output_root"] = Path(output_root)
+            changes["output_root"] = output_root  # Settings checks it: a path or a URL
         self._override(self.container.settings, dataclasses.replace(settings, **changes))
         self._override(self.container.clock, self.clock)
 
     @property
-    def output_root(self) -> Path:
-        """The output root the runs write under."""
-        root: Path = self.container.settings().output_root
+    def output_root(self) -> Path | str:
+        """The output root the runs write under: a folder, or an object store URL."""
+        root: Path | str = self.container.settings().output_root
         return root
 
     @property
+    def output_prefix(self) -> str:
+        """The run's prefix under the output root: ``YYYY/MM/DD/HH/MM/workflow_id/run_id``."""
+        return format_output_path(self.run_started, self.workflow_id, self.run_id)
+
+    @property
+    def outputs(self) -> Outputs:
+        """The run's outputs, as the activity's ``ctx.outputs`` sees them (any root)."""
+        return Outputs(self.output_root, self.output_prefix, store=_output_store(self.container))
+
+    @property
     def output_path(self) -> Path:
-        """The run's output folder (root / YYYY/MM/DD/HH/MM/workflow_id/run_id)."""
-        relative = format_output_path(self.run_started, self.workflow_id, self.run_id)
-        return self.output_root / relative
+        """The run's output folder (root / YYYY/MM/DD/HH/MM/workflow_id/run_id).
+
+        Raises:
+            OutputError: the output root is on object storage: use `outputs`.
+        """
+        root = self.output_root
+        if not isinstance(root, Path):
+            raise OutputError(
+                f"ActivityHarness.output_path is a local folder, and the output root is {root}: "
+                "read the run's outputs with harness.outputs"
+            )
+        return root / self.output_prefix
+
+    def _local_output_path(self) -> Path | None:
+        root = self.output_root
+        return root / self.output_prefix if isinstance(root, Path) else None
 
     def override(self, **overrides: Any) -> Self:
         """Override providers by name for every later run, until `close`.
@@ -221,7 +246,7 @@ class ActivityHarness:
             activity.definition, attempt, retry_policy, heartbeat_timeout, details
         )
         crash_point = CrashPoint(crash, env)
-        capture = Capture(self.output_path, self._loggers(), on_output=crash_point.wrote)
+        capture = Capture(self._local_output_path(), self._loggers(), on_output=crash_point.wrote)
         env.on_heartbeat = _heartbeat_listener(
             env, capture, crash_point, cancel_after_heartbeats, shutdown_after_heartbeats
         )
@@ -242,7 +267,7 @@ class ActivityHarness:
             logs=capture.logs,
             state=StateCounts.between(before, store.stats),
             files=capture.changed_files(),
-            output_path=self.output_path,
+            output_path=self._local_output_path(),
             cancelled=ending.cancelled,
             writes=capture.writes,
             handed_over=handed_over(
@@ -315,7 +340,7 @@ class ActivityHarness:
         """
         run_attempt = functools.partial(self.run, activity, args)
         return await rehearse(
-            run_attempt, self.output_path, crash, heartbeat_timeout=heartbeat_timeout,
+            run_attempt, self._local_output_path(), crash, heartbeat_timeout=heartbeat_timeout,
             retry_policy=retry_policy, workflow_args=workflow_args,
         )  # fmt: skip
 
@@ -422,3 +447,9 @@ def _shutdown(env: temporalio.testing.ActivityEnvironment) -> None:
     """Signal the worker's shutdown to the attempt, then cancel it, as a worker does."""
     env.worker_shutdown()
     env.cancel()
+
+
+def _output_store(container: Any) -> Any:
+    """Return the container's configured output store, if it has one."""
+    provider = getattr(container, "output_store", None)
+    return None if provider is None else provider()

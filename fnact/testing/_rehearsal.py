@@ -162,7 +162,7 @@ class CrashRehearsal(Generic[R, E]):
 
 async def rehearse(
     run_attempt: Callable[..., Awaitable[ActivityRun[R, E]]],
-    output_path: Path,
+    output_path: Path | None,
     crash: Crash,
     **options: Any,
 ) -> CrashRehearsal[R, E]:

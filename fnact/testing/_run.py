@@ -56,8 +56,8 @@ class ActivityRun(Generic[R, E]):
     """Run-state builds, refreshes, releases and handler closes during the attempt."""
     files: dict[str, bytes]
     """Files written or changed under the run's output path, by relative path."""
-    output_path: Path
-    """The run's output folder."""
+    output_path: Path | None
+    """The run's output folder (``None`` when the output root is on object storage)."""
     cancelled: bool = False
     """Whether the attempt ended by cancellation."""
     writes: list[str] = dataclasses.field(default_factory=list)
