@@ -1,6 +1,6 @@
 """Run the metadata example end to end on an embedded Temporal dev server.
 
-    python -m examples.metadata [--database PATH] [--output DIR] [--serve | --no-serve]
+    python -m examples.metadata [--database PATH] [--output DIR_OR_URL] [--serve | --no-serve]
 
 It creates a small SQLite database, starts the dev server (with its Web UI) and
 a worker, runs the ``ExtractMetadata`` workflow, and prints the result and where
@@ -59,14 +59,14 @@ def create_database(path: Path) -> Path:
     return path
 
 
-def build_container(output_root: Path) -> Container:
+def build_container(output_root: Path | str) -> Container:
     """Build the example's container with its output root."""
     container = Container()
     container.settings.override(providers.Object(fnact.Settings(output_root=output_root)))  # pyright: ignore[reportUnknownMemberType]
     return container
 
 
-async def run_example(database: Path, output_root: Path, *, serve: bool) -> ExtractReport:
+async def run_example(database: Path, output_root: Path | str, *, serve: bool) -> ExtractReport:
     """Start the dev server and a worker, run the workflow once and return its result."""
     with fnact.worker.DevServer() as server:
         client = await fnact.worker.connect(server.address)
@@ -101,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run the example."""
     parser = argparse.ArgumentParser(prog="python -m examples.metadata", description=__doc__)
     parser.add_argument("--database", type=Path, default=Path("fnact-example/shop.db"))
-    parser.add_argument("--output", type=Path, default=Path("fnact-example/output"))
+    parser.add_argument(
+        "--output",
+        default="fnact-example/output",
+        help="a folder, or an object store URL such as s3://bucket/prefix (fnact[s3])",
+    )
     parser.add_argument(
         "--serve",
         action=argparse.BooleanOptionalAction,
@@ -115,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     database = create_database(options.database.resolve())
     try:
-        asyncio.run(run_example(database, options.output.resolve(), serve=options.serve))
+        output = options.output if "://" in options.output else Path(options.output).resolve()
+        asyncio.run(run_example(database, output, serve=options.serve))
     except KeyboardInterrupt:
         print("stopped")
     return 0

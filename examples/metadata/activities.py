@@ -72,12 +72,16 @@ async def write_metadata(
     args: WriteMetadata,
     indent: int = Provide[Container.json_indent],
 ) -> Result[WriteReport, fnact.Fault]:
-    """Write one JSON file per table, plus an index, under the run's output path."""
+    """Write one JSON file per table, plus an index, under the run's outputs (any store)."""
     files: list[str] = []
     for table in args.tables:
         body = msgspec.json.format(msgspec.json.encode(table), indent=indent)
-        files.append(ctx.write_output(f"tables/{table.table}.json", body).name)
+        await ctx.outputs.write(f"tables/{table.table}.json", body)
+        files.append(f"{table.table}.json")
     index = {"tables": [t.table for t in args.tables]}
-    ctx.write_output("index.json", msgspec.json.format(msgspec.json.encode(index), indent=indent))
-    ctx.logger.info("wrote metadata", files=len(files) + 1, folder=str(ctx.output_path))
-    return Success(WriteReport(folder=str(ctx.output_path), files=[*files, "index.json"]))
+    await ctx.outputs.write(
+        "index.json", msgspec.json.format(msgspec.json.encode(index), indent=indent)
+    )
+    folder = f"{ctx.outputs.root.rstrip('/')}/{ctx.outputs.prefix}"
+    ctx.logger.info("wrote metadata", files=len(files) + 1, folder=folder)
+    return Success(WriteReport(folder=folder, files=[*files, "index.json"]))

@@ -23,10 +23,11 @@ from examples.metadata.workflows import ExtractMetadata
 # --8<-- [start:spec]
 def spec() -> fnact.worker.WorkerSpec:
     """Build the example's worker: its container is built when the worker starts."""
-    output_root = Path(os.environ.get("FNACT_OUTPUT_ROOT", "fnact-example/output"))
+    root = os.environ.get("FNACT_OUTPUT_ROOT", "fnact-example/output")  # a folder or a URL
+    output_root = root if "://" in root else Path(root).resolve()
     return fnact.worker.WorkerSpec(
         task_queue=TASK_QUEUE,
-        container=build_container(output_root.resolve()),
+        container=build_container(output_root),
         activities=[list_tables, describe_columns, write_metadata],
         workflows=[ExtractMetadata],
     )

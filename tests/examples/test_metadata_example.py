@@ -24,6 +24,7 @@ from examples.metadata.activities import (
 )
 from examples.metadata.models import ExtractArgs, ExtractReport
 from examples.metadata.workflows import ExtractMetadata
+from tests.object_stores import S3Server
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +126,22 @@ def test_command_line_runs_end_to_end(tmp_path: Path) -> None:
     assert " INFO fnact.activity: listed tables workflow_id=extract-metadata-" in listed
     for field in ("activity_type=list_tables", "attempt=1", "count=3", "run_id="):
         assert field in listed, listed
+
+
+def test_command_line_writes_to_an_s3_root(
+    tmp_path: Path, s3_server: S3Server, s3_env: dict[str, str]
+) -> None:
+    """`--output s3://bucket/prefix` puts the example's JSON files in the bucket."""
+    bucket = s3_server.create_bucket()
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "examples.metadata", "--no-serve",
+            "--database", str(tmp_path / "shop.db"), "--output", f"s3://{bucket}/metadata",
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"JSON files in s3://{bucket}/metadata/" in result.stdout
+    listed = s3_server.boto3_client().list_objects_v2(Bucket=bucket, Prefix="metadata/")
+    names = sorted(item["Key"].rsplit("/", 1)[1] for item in listed["Contents"])
+    assert names == ["customers.json", "index.json", "order_lines.json", "orders.json"]
