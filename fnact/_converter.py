@@ -5,6 +5,10 @@ Web UI read them as ordinary JSON. Decoding is strict and driven by type hints:
 ``1.5`` is not an ``int``, a missing field is an error, and a wrong type is an
 error whose message carries msgspec's path (``$.field``). NaN and infinity are
 refused when encoding, naming where they are: JSON cannot carry them.
+
+Why one module of about 500 lines: the payload converter, the data converter
+around it and the encoders they share are one path every payload takes both
+ways; split, each half would import the other's private encoders.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Activities and workflows the integration tests run on the real dev server.
 
-The workflow sandbox re-imports this module, so it holds no test code.
+The workflow sandbox re-imports this module, so it holds no test code. It is one
+scenario table and the activities and workflows it drives (about 500 lines): the
+outcome tests choose rows of it by name.
 """
 
 from __future__ import annotations
