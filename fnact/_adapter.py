@@ -49,11 +49,13 @@ from fnact._heartbeat import (
 from fnact._metrics import ActivityMetrics, WorkerMetrics
 from fnact._offload import checkpoint_limit, will_offload
 from fnact._outcome import (
+    UNENCODABLE_FAILURE,
     error_from_failure,
     external_storage_not_configured,
     invalid_activity_input,
     invalid_activity_result,
     payload_too_large,
+    releases_state,
     state_error,
     unencodable,
     unencodable_failure,
@@ -413,7 +415,12 @@ class _Steps:
         heartbeater: Heartbeater | None,
         limit: int,
     ) -> Any:
-        """Await the function, releasing the run's state after its last attempt; map its outcome."""
+        """Await the function and map its outcome, releasing the run's state when it is suspect.
+
+        A stateful activity releases the run's state when it is cancelled, when its
+        last attempt raises, when it raises or returns an error that declares
+        ``releases_state``, and when it ends for good with anything but a `Failure`.
+        """
         fn = self.fn
         try:
             if heartbeater is None:
@@ -429,7 +436,7 @@ class _Steps:
             info = ctx.info
             # A run fact the body asked for that no retry can provide fails it for good.
             final = exc if isinstance(exc, StateError) and exc.non_retryable else None
-            if final is not None or _is_final_attempt(exc, info):
+            if final is not None or _is_final_attempt(exc, info) or releases_state(exc):
                 await self.release(info)
             if final is not None:
                 raise state_error(final) from exc
@@ -439,9 +446,14 @@ class _Steps:
         outcome = self.map_outcome(result, limit)
         if isinstance(outcome, RawValue):
             return outcome
-        # Every error here ends the activity for good (or, for a retryable Fault, this
-        # attempt with an expected outcome): release the run's state first.
-        await self.release(ctx.info)
+        # A Failure is an expected outcome: the state stays unless the fault says it is
+        # suspect. Anything else here (a bug) ends the activity for good.
+        if (
+            not isinstance(result, Failure)
+            or outcome.type == UNENCODABLE_FAILURE
+            or releases_state(result.failure())
+        ):
+            await self.release(ctx.info)
         raise outcome
 
     # --- 5. map outcome
@@ -472,7 +484,12 @@ class _Steps:
         return invalid_activity_result(name, result)
 
     async def release(self, info: temporalio.activity.Info) -> None:
-        """Drop the run's state: the run cannot succeed any more, or this attempt was its last."""
+        """Drop the run's state, if this activity uses it: it is suspect, or the run cannot succeed.
+
+        An activity without state never releases it: its errors say nothing of the state.
+        """
+        if not self.uses_state:
+            return
         store: StateStore = self.store()
         if info.workflow_id and info.workflow_run_id:
             await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))

@@ -22,6 +22,7 @@ from temporalio.common import RawValue
 from fnact._converter import masking_encoder
 
 __all__ = [
+    "UNENCODABLE_FAILURE",
     "Fault",
     "checkpoint_decode_error",
     "error_from_failure",
@@ -31,6 +32,8 @@ __all__ = [
     "invalid_activity_input",
     "invalid_activity_result",
     "payload_too_large",
+    "plain_activity_call",
+    "releases_state",
     "retry_delay_of",
     "state_error",
     "unencodable",
@@ -92,9 +95,29 @@ class Fault(msgspec.Struct, kw_only=True, metaclass=_FaultMeta):
     non_retryable: ClassVar[bool] = True
     """When true (the default) Temporal does not retry the activity."""
 
+    releases_state: ClassVar[bool] = False
+    """When true, this fault means the run's state is suspect (an expired login, a broken
+    connection): fnact releases it, and the run's next activity builds it anew.
+
+    The default keeps the state: a fault is an expected outcome, and the handler that
+    produced it is as good as before. Raised exceptions declare the same with a
+    ``releases_state = True`` attribute.
+    """
+
     def retry_delay(self) -> timedelta | None:
         """Return how long Temporal waits before the next attempt (``None``: its policy)."""
         return None
+
+
+def releases_state(error: object) -> bool:
+    """Whether ``error`` (a fault or an exception) declares that the run's state is suspect.
+
+    >>> class LoginExpired(Fault):
+    ...     releases_state = True
+    >>> releases_state(LoginExpired()), releases_state(ValueError())
+    (True, False)
+    """
+    return getattr(error, "releases_state", False) is True
 
 
 def retry_delay_of(error: object) -> timedelta | None:
@@ -178,7 +201,8 @@ def payload_too_large(
 ) -> ApplicationError:
     """Return the non-retryable error for a payload over Temporal's limit."""
     advice = advice or (
-        "write large data under ctx.output_path and return or checkpoint its path instead"
+        "write large data with ctx.outputs and return or checkpoint its OutputRef instead, "
+        "or configure Temporal's external storage (fnact.worker.ObjectStoreDriver)"
     )
     return ApplicationError(
         f"{what} is {size:,} bytes, over the {limit:,}-byte payload limit; {advice}",
@@ -197,11 +221,15 @@ def unencodable(message: str, *, kind: str) -> ApplicationError:
     return error
 
 
+UNENCODABLE_FAILURE = "UnencodableFailure"
+"""The error type of a returned ``Failure(e)`` whose ``e`` cannot be encoded (a bug)."""
+
+
 def unencodable_failure(name: str, reason: object) -> ApplicationError:
     """Return the non-retryable error for a returned ``Failure(e)`` that cannot be encoded."""
     return ApplicationError(
         f"activity {name!r} returned a Failure that cannot be encoded: {reason}",
-        type="UnencodableFailure",
+        type=UNENCODABLE_FAILURE,
         non_retryable=True,
     )
 
@@ -255,5 +283,22 @@ def checkpoint_decode_error(type_name: str, reason: object) -> ApplicationError:
         f"the last checkpoint does not decode as {type_name}: {reason}; "
         "was the checkpoint type changed while this activity was retrying?",
         type="CheckpointDecodeError",
+        non_retryable=True,
+    )
+
+
+def plain_activity_call(name: str, qualname: str) -> ApplicationError:
+    """Return the non-retryable error for an fnact activity given to temporalio's calls.
+
+    ``temporalio.workflow.execute_activity`` and its siblings cannot call an fnact
+    activity; raised in the workflow, this error fails the run at once instead of
+    failing its workflow task over and over.
+    """
+    return ApplicationError(
+        f"fnact activity {name!r} ({qualname}) was given to temporalio.workflow's activity "
+        "functions, which cannot call it: call it with fnact.workflow.execute_activity (or "
+        "fnact.workflow.start_activity, execute_local_activity, start_local_activity), which "
+        "encodes its input and returns its Result",
+        type="PlainActivityCall",
         non_retryable=True,
     )

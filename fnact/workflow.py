@@ -12,7 +12,10 @@ local activities, in the workflow's worker, run state included.
 
 Every function takes the keyword options of its namesake in
 ``temporalio.workflow``; the activity's input, name and result type come from
-the activity itself, and its decorator's options are the defaults.
+the activity itself, and its decorator's options are the defaults. An fnact
+activity given to ``temporalio.workflow.execute_activity`` or any other of
+temporalio's activity calls fails the workflow at once with a non-retryable
+``ApplicationError`` of type ``PlainActivityCall`` naming `execute_activity`.
 """
 
 from __future__ import annotations
@@ -137,7 +140,8 @@ def _schedule(
             f"activity {definition.name!r} input",
             size,
             DEFAULT_PAYLOAD_LIMIT,
-            advice="store the data elsewhere (under an output path) and pass its path",
+            advice="write the data with ctx.outputs in an activity and pass its OutputRef, "
+            "or configure Temporal's external storage (fnact.worker.ObjectStoreDriver)",
         )
     options = definition.options.merged(
         start_to_close_timeout=start_to_close_timeout,

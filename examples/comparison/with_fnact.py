@@ -27,6 +27,7 @@ class LoginRejected(fnact.Fault):
     """The database refused the run's credentials; a rotation may not have reached the vault."""
 
     non_retryable = False
+    releases_state = True  # the run's connection holds the rejected login: build it anew
     user: str
 
     def retry_delay(self) -> timedelta:

@@ -23,11 +23,11 @@ PLATFORM = WelcomeArgs(team="platform", user_ids=["ada", "zed"])
 
 
 async def test_an_unknown_user_is_a_failure(activity_harness: ActivityHarness) -> None:
-    """A user the directory lacks comes back as Failure(UserNotFound); nothing raises."""
+    """A user the directory lacks comes back as Failure(UserNotFound); the Directory stays."""
     activity_harness.workflow_args = PLATFORM
     run = await activity_harness.run(welcome_user, WelcomeUser(user_id="zed"))
     assert_failure(run.unwrap(), UserNotFound, UserNotFound(user_id="zed"))
-    assert run.state == StateCounts(builds=1, releases=1, closes=1)  # Directory closed
+    assert run.state == StateCounts(builds=1)  # an expected failure keeps the Directory
 
 
 async def test_reads_the_directory_it_is_given(activity_harness: ActivityHarness) -> None:

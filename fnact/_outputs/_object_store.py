@@ -220,13 +220,14 @@ class ObjectStoreBackend(Backend):
         config: dict[str, Any] = dict(self.store.config)
         bucket = str(config.get("bucket") or config.get("aws_bucket"))
         full = "/".join(part for part in (self.store.prefix, prefix) if part)
-        if full and not full.endswith("/"):
-            full += "/"
         removed = 0
         started = time.monotonic()
         pages = client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=full)
         for page in pages:
             for upload in page.get("Uploads", []):
+                key = upload["Key"]
+                if full and key != full and not key.startswith(f"{full}/"):
+                    continue  # another key that only starts the same way
                 if before is not None and upload["Initiated"] >= before:
                     continue
                 with contextlib.suppress(client.exceptions.NoSuchUpload):
@@ -260,7 +261,10 @@ def _s3_client(store: Any) -> Any:
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
-        region_name=config.get("region") or config.get("default_region"),
+        region_name=config.get("region")
+        or config.get("default_region")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION"),
         aws_access_key_id=config.get("access_key_id"),
         aws_secret_access_key=config.get("secret_access_key"),
         aws_session_token=config.get("token") or config.get("session_token"),

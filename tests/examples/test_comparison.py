@@ -228,13 +228,13 @@ def harness(tmp_path: Path, vault: Vault, shop_2025: str) -> Iterator[ActivityHa
 
 
 # --8<-- [start:test_fnact]
-async def test_fnact_not_found_is_a_typed_failure_and_releases_the_run(
+async def test_fnact_not_found_is_a_typed_failure_and_keeps_the_run_state(
     harness: ActivityHarness,
 ) -> None:
-    """Failure(CustomerNotFound) comes back typed; the run's connection is closed."""
+    """Failure(CustomerNotFound) comes back typed; the run's connection stays open for it."""
     run = await harness.run(fetch_orders, FetchOrders(customer_id=99))
     assert_failure(run.unwrap(), CustomerNotFound, CustomerNotFound(customer_id=99))
-    assert run.state == StateCounts(builds=1, releases=1, closes=1)
+    assert run.state == StateCounts(builds=1)
 
 
 # --8<-- [end:test_fnact]
@@ -372,7 +372,7 @@ def test_lines_of_code_quoted_on_the_comparison_page() -> None:
         name: code_lines("examples/comparison/workflows.py", section)
         for name, section in (("plain", "plain"), ("base class", "base_class"), ("fnact", "fnact"))
     }
-    assert activity == {"plain": 13, "base class": 17, "fnact": 27}
+    assert activity == {"plain": 13, "base class": 17, "fnact": 28}
     assert workflow == {"plain": 16, "base class": 16, "fnact": 16}
     assert code_lines("examples/comparison/base_class.py", "base") == 19
 

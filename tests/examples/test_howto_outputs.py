@@ -128,7 +128,8 @@ async def test_a_large_result_fails_at_once_but_its_file_does_not(
     assert run.exception.non_retryable
     assert run.exception.message == (  # as the guide quotes it
         "activity 'fetch_orders' result is 2,737,823 bytes, over the 2,097,152-byte payload "
-        "limit; write large data under ctx.output_path and return or checkpoint its path instead"
+        "limit; write large data with ctx.outputs and return or checkpoint its OutputRef "
+        "instead, or configure Temporal's external storage (fnact.worker.ObjectStoreDriver)"
     )
     exported = assert_success((await harness.run(export_orders, ExportOrders("2026-03-03"))).result)
     assert exported.size > 2 * 1024 * 1024

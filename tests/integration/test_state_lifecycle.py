@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import temporalio.client
-from temporalio.client import WorkflowFailureError
 
 import fnact
 import fnact.state
 import fnact.testing
 from tests.apps.scenario_app import Chain, Container, Continuing, Journal, RunArgs, Scenario
-from tests.integration.conftest import Play, counts, eventually, start_worker
+from tests.integration.conftest import Play, cancel_mid_activity, counts, eventually, start_worker
 
 pytestmark = pytest.mark.integration
 
@@ -28,10 +28,7 @@ ONE_RUN = {"builds": 1, "refreshes": 0, "releases": 1, "closes": 1, "live": 0}
         pytest.param("multiply:2", 3, 3, ONE_RUN, id="exception-with-attempts-left"),
         pytest.param("multiply:9", 3, 2, ONE_RUN, id="exception-on-final-attempt"),
         pytest.param("oversleep", 1, 1, ONE_RUN, id="start-to-close-timeout"),
-        pytest.param(
-            "lookup", 0, 2, {**ONE_RUN, "builds": 2, "releases": 2, "closes": 2},
-            id="retryable-failure-rebuilds-per-attempt",
-        ),
+        pytest.param("lookup", 0, 2, ONE_RUN, id="retryable-failure-keeps-state-across-attempts"),
         pytest.param(
             "multiply,advance_clock,multiply", 15, 1,
             {**ONE_RUN, "builds": 2, "refreshes": 1, "closes": 2},
@@ -64,13 +61,7 @@ async def test_cancellation_releases_once(
     journal: Journal,
 ) -> None:
     """A cancelled run's state is released and its handler closed exactly once."""
-    handle = await client.start_workflow(
-        Scenario.run, RunArgs("wait_forever"), id=f"c-{uuid.uuid4().hex[:8]}", task_queue=worker
-    )
-    await eventually(lambda: bool(journal.calls))
-    await handle.cancel()
-    with pytest.raises(WorkflowFailureError):
-        await handle.result()
+    await cancel_mid_activity(client, worker, journal, "wait_forever")
     await eventually(lambda: counts(store) == ONE_RUN)
     assert [h.closed for h in journal.handlers] == [1]
 
@@ -139,16 +130,20 @@ async def test_two_runs_of_one_workflow_id_at_the_same_time(
     assert journal.handlers[0] is not journal.handlers[1]
 
 
+async def run_to_end(
+    client: temporalio.client.Client, queue: str, workflow: Any, args: RunArgs
+) -> Any:
+    """Run ``workflow`` with ``args`` on ``queue`` under a fresh id; return its result."""
+    return await client.execute_workflow(
+        workflow, args, id=f"run-{uuid.uuid4().hex[:8]}", task_queue=queue
+    )
+
+
 async def test_continue_as_new_starts_a_fresh_state(
     client: temporalio.client.Client, worker: str, store: fnact.state.InMemoryStateStore
 ) -> None:
     """Each run after continue-as-new builds its own state and sees its own arguments."""
-    result = await client.execute_workflow(
-        Continuing.run,
-        RunArgs("continue", value=0, attempts=3),
-        id=f"can-{uuid.uuid4().hex[:8]}",
-        task_queue=worker,
-    )
+    result = await run_to_end(client, worker, Continuing.run, RunArgs("continue", 0, 3))
     assert result == [2, 2]
     await eventually(lambda: counts(store) == {**ONE_RUN, "builds": 3, "releases": 3, "closes": 3})
 
@@ -158,12 +153,7 @@ async def test_hundred_chained_activities_see_the_right_arguments(
     client: temporalio.client.Client, worker: str, store: fnact.state.InMemoryStateStore
 ) -> None:
     """100 chained activities each see their own input and the run's workflow arguments."""
-    result = await client.execute_workflow(
-        Chain.run,
-        RunArgs("chain", value=7, attempts=100),
-        id=f"chain-{uuid.uuid4().hex[:8]}",
-        task_queue=worker,
-    )
+    result = await run_to_end(client, worker, Chain.run, RunArgs("chain", value=7, attempts=100))
     assert result == [[n, 7] for n in range(100)]
     await eventually(lambda: counts(store) == ONE_RUN)
 

@@ -1,11 +1,13 @@
-"""An activity run in-process through the worker's adapter: DI, state, outcomes."""
+"""Activities run through the worker's adapter: DI, state, outcomes, the watchdog's contract."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 import msgspec
 import pytest
@@ -17,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 import fnact
 import fnact.worker
+from fnact._adapter import BODY_STEP_CODE, _Steps, attempt_in_body_step
 from fnact.exceptions import DependencyError
 from fnact.testing import run_activity
 
@@ -147,14 +150,75 @@ async def test_failure_comes_back_typed(container: AppContainer) -> None:
     assert result == Failure(Missing(table="nope"))
 
 
-async def test_failure_releases_run_state_once(container: AppContainer) -> None:
-    """A Failure releases the run's state and closes its handler once."""
+class SessionExpired(fnact.Fault):
+    """The run's session is no longer valid: its state is suspect."""
+
+    releases_state = True
+
+
+@fnact.activity
+async def expire_session(
+    ctx: fnact.ActivityContext[Session, WorkflowArgs], query: Query
+) -> Result[str, SessionExpired]:
+    return Failure(SessionExpired())
+
+
+class ConnectionLost(Exception):
+    """A raised error that asks for a fresh state on the retry."""
+
+    releases_state = True
+
+
+@fnact.activity
+async def lose_connection(
+    ctx: fnact.ActivityContext[Session, WorkflowArgs], query: Query
+) -> Result[str, Missing]:
+    raise ConnectionLost("the database went away")
+
+
+@fnact.activity
+async def reject(ctx: fnact.ActivityContext, query: Query) -> Result[str, SessionExpired]:
+    return Failure(SessionExpired())
+
+
+async def test_an_expected_failure_keeps_the_run_state(container: AppContainer) -> None:
+    """A Failure of an undeclared fault keeps the run's state: the next activity reuses it."""
     store = container.state_store()
     await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
-    assert len(store) == 1
     await run_activity(count_rows, Query("nope"), container=container, workflow_args=ARGS)
+    await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
+    assert len(store) == 1
+    assert (store.stats.builds, store.stats.releases, store.stats.closes) == (1, 0, 0)
+
+
+async def test_a_fault_declaring_releases_state_releases_it_once(container: AppContainer) -> None:
+    """A Failure whose fault declares releases_state releases the state and closes it once."""
+    store = container.state_store()
+    await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
+    await run_activity(expire_session, Query("x"), container=container, workflow_args=ARGS)
     assert len(store) == 0
-    assert (store.stats.builds, store.stats.releases, store.stats.closes) == (1, 1, 1)
+    await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
+    assert (store.stats.builds, store.stats.releases, store.stats.closes) == (2, 1, 1)
+
+
+async def test_a_raised_error_declaring_releases_state_gets_a_fresh_state(
+    container: AppContainer,
+) -> None:
+    """An exception with releases_state = True is retried with the state built anew."""
+    store = container.state_store()
+    await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
+    with pytest.raises(ConnectionLost):
+        await run_activity(lose_connection, Query("x"), container=container, workflow_args=ARGS)
+    assert (store.stats.builds, store.stats.releases) == (1, 1)
+
+
+async def test_an_activity_without_state_never_releases_it(container: AppContainer) -> None:
+    """A declared fault from an activity that does not use run state leaves the state alone."""
+    store = container.state_store()
+    await run_activity(count_rows, Query("users"), container=container, workflow_args=ARGS)
+    await run_activity(reject, Query("x"), container=container, workflow_args=ARGS)
+    assert len(store) == 1
+    assert store.stats.releases == 0
 
 
 async def test_exception_keeps_state_while_attempts_remain(container: AppContainer) -> None:
@@ -353,3 +417,34 @@ async def test_an_input_left_in_external_storage_is_named(container: AppContaine
         await temporalio.testing.ActivityEnvironment().run(adapter, RawValue(reference))
     assert caught.value.type == "ExternalStorageNotConfigured"
     assert not caught.value.non_retryable
+
+
+async def test_the_watchdog_s_contract_reads_a_suspended_body_step() -> None:
+    """BODY_STEP_CODE is _Steps.run's code; its suspended frame names the activity and its info."""
+    assert BODY_STEP_CODE is _Steps.run.__code__
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    @fnact.activity
+    async def wait_for_release(ctx: fnact.ActivityContext, query: Query) -> Result[str, Missing]:
+        entered.set()
+        await release.wait()
+        return Success(query.table)
+
+    attempt = asyncio.ensure_future(
+        run_activity(wait_for_release, Query("users"), container=AppContainer(), workflow_id="wf-9")
+    )
+    await entered.wait()
+    frames: list[FrameType] = []
+    for task in asyncio.all_tasks():  # as the watchdog does: down each task's awaits
+        coro = task.get_coro()
+        while coro is not None:
+            if getattr(coro, "cr_code", None) is BODY_STEP_CODE:
+                frames.append(coro.cr_frame)
+            coro = getattr(coro, "cr_await", None)
+    [frame] = frames
+    name, info = attempt_in_body_step(frame)
+    release.set()
+    assert await attempt == Success("users")
+    assert name == "wait_for_release"
+    assert info is not None
+    assert (info.activity_type, info.workflow_id) == ("wait_for_release", "wf-9")

@@ -18,7 +18,8 @@ PUBLIC_MODULES = {
     "fnact": {
         "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
         "Fault", "Heartbeat", "Heartbeater", "OutputRef", "OutputWriter", "Outputs", "Secret",
-        "Settings", "SystemClock", "activity", "auto_heartbeater", "build_output_path", "get_workflow_id", "get_workflow_run_id",
+        "Settings", "SystemClock", "activity", "auto_heartbeater", "build_output_path",
+        "get_workflow_id", "get_workflow_run_id",
     },
     "fnact.worker": {
         "ConnectOptions", "DevServer", "HealthProbes", "JSONFormatter", "ObjectStoreDriver",
