@@ -263,6 +263,23 @@ class TestLeftovers:
         assert self.left(root, prefix) == 0
 
 
+@pytest.mark.parametrize("kind", ["local", "s3"])
+async def test_a_retry_removes_what_its_killed_attempt_left_of_the_same_output(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Attempt 2 writing a name removes attempt 1's unfinished write of it, and only of it."""
+    root = _root_of(kind, request, tmp_path)
+    prefix = run_prefix("retried")
+    leftovers = TestLeftovers()
+    leftovers.leave(root, f"{prefix}/big.bin")
+    leftovers.leave(root, f"{prefix}/big.bin2")
+    retry_started = datetime.now(UTC) + timedelta(seconds=5)  # after attempt 1's writes
+    outputs = fnact.Outputs._for_attempt(backend_for(root.root, root.store), prefix, retry_started)
+    await outputs.write("big.bin", b"whole")
+    assert leftovers.left(root, prefix) == 1  # big.bin2's, which no retry wrote
+    assert await outputs.read("big.bin") == b"whole"
+
+
 def _root_of(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Root:
     if kind == "local":
         return Root(kind, tmp_path / "out")
