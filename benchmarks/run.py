@@ -29,7 +29,9 @@ from benchmarks.bench_added_cost import bench_added_cost  # noqa: E402
 from benchmarks.bench_converters import run_converters  # noqa: E402
 from benchmarks.bench_heartbeat_call import run_heartbeat_call  # noqa: E402
 from benchmarks.bench_import_time import run_import_time  # noqa: E402
+from benchmarks.bench_large_result import bench_large_result  # noqa: E402
 from benchmarks.bench_metrics_cost import bench_metrics_cost  # noqa: E402
+from benchmarks.bench_output_write import bench_output_write  # noqa: E402
 from benchmarks.bench_run_context import bench_run_context  # noqa: E402
 from benchmarks.bench_state_access import run_state_access  # noqa: E402
 from benchmarks.bench_state_memory import run_state_memory  # noqa: E402
@@ -43,6 +45,8 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[list[Target]]]] = {
     "heartbeat-call": run_heartbeat_call,  # starts a dev server
     "import-time": run_import_time,
     "run-context": bench_run_context,  # starts a dev server
+    "output-write": bench_output_write,  # starts a moto S3 server
+    "large-result": bench_large_result,  # starts a dev server
 }
 """Every benchmark by the name ``--only`` takes, in report order."""
 ALIASES = {
@@ -52,6 +56,7 @@ ALIASES = {
     "history-per-activity": "run-context",
     "stateful-run": "run-context",
     "history-read": "run-context",
+    "output-vs-fsspec": "output-write",
 }
 """Target (and context-line) names ``--only`` also takes, by the benchmark that reports them."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import secrets
@@ -115,13 +116,15 @@ class ObjectStoreBackend(Backend):
         return _SpoolWriter(self, key)
 
     async def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
-        counter = Sha256Counter()
-        counter.update(data)
-        digest = counter.hexdigest()
         if len(data) <= SINGLE_PUT_LIMIT:
-            await self.put(key, data, digest)
-            return ObjectInfo(len(data), digest)
+            # Hashed in the put's thread: the event loop stays free for other writes.
+            return await asyncio.to_thread(self._put_bytes, key, data)
         return await super().write_bytes(key, data)
+
+    def _put_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        digest = hashlib.sha256(data).hexdigest()
+        self._put(key, data, digest)
+        return ObjectInfo(len(data), digest)
 
     async def put(self, key: str, source: bytes | Path | None, sha256: str) -> None:
         """Upload ``source`` at ``key`` with its digest: one put, or parts completed at the end."""
