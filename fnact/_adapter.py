@@ -29,7 +29,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from fnact._activity import ActivityDefinition, Dependency
-from fnact._attempt import current_attempt
+from fnact._attempt import cancellation_reason, current_attempt
 from fnact._context import ActivityContext
 from fnact._converter import (
     NonFiniteFloatError,
@@ -417,7 +417,8 @@ class _Steps:
     ) -> Any:
         """Await the function and map its outcome, releasing the run's state when it is suspect.
 
-        A stateful activity releases the run's state when it is cancelled, when its
+        A stateful activity releases the run's state when it is cancelled (not when it
+        is paused or reset: it resumes in the same run), when its
         last attempt raises, when it raises or returns an error that declares
         ``releases_state``, and when it ends for good with anything but a `Failure`.
         """
@@ -428,8 +429,14 @@ class _Steps:
             else:
                 result = await run_with_heartbeats(fn(ctx, args, **kwargs), heartbeater)
         except asyncio.CancelledError:
-            ctx._flush()
-            await self.release(ctx.info)
+            ctx._flush()  # the newest checkpoint reaches Temporal before the attempt ends
+            reason = cancellation_reason()
+            if reason in ("paused", "reset"):
+                # Not a cancel: the activity resumes (from its checkpoint, after a pause; from
+                # scratch, after a reset) in this run, whose state stays good.
+                ctx.logger.info("attempt ended; the run's state is kept", outcome=reason)
+            else:
+                await self.release(ctx.info)
             raise
         except BaseException as exc:
             ctx._flush()

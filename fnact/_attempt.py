@@ -24,6 +24,7 @@ from fnact.exceptions import NotInActivityError, StateError
 __all__ = [
     "Attempt",
     "attempt_start_time",
+    "cancellation_reason",
     "current_attempt",
     "get_workflow_id",
     "get_workflow_run_id",
@@ -155,3 +156,23 @@ def attempt_start_time(attempt: Attempt, key: RunKey) -> datetime | None:
     if attempt.cache is not None:
         return attempt.cache.start_time(key)
     return None
+
+
+def cancellation_reason() -> str | None:
+    """Return why Temporal cancels the running attempt, or ``None`` when it does not.
+
+    One of ``paused``, ``reset``, ``worker_shutdown``, ``timed_out``, ``not_found``
+    and ``cancel_requested`` (a cancel the workflow asked for), in that order of
+    precedence: a pause or reset is not a user's cancel.
+    """
+    if not temporalio.activity.in_activity():
+        return None
+    if temporalio.activity.is_worker_shutdown():
+        return "worker_shutdown"
+    details = temporalio.activity.cancellation_details()
+    if details is None:
+        return None
+    for reason in ("paused", "reset", "worker_shutdown", "timed_out", "not_found"):
+        if getattr(details, reason, False):
+            return reason
+    return "cancel_requested" if details.cancel_requested else None

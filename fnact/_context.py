@@ -12,7 +12,7 @@ from typing import Any, Generic, ParamSpec
 import temporalio.activity
 from typing_extensions import TypeVar
 
-from fnact._attempt import require_info
+from fnact._attempt import cancellation_reason, require_info
 from fnact._heartbeat import (
     Heartbeat,
     Heartbeater,
@@ -353,6 +353,20 @@ class ActivityContext(Generic[H, W]):
         if self._cancelled is not None:
             return self._cancelled.is_set()
         return temporalio.activity.is_cancelled()
+
+    @property
+    def cancellation_reason(self) -> str | None:
+        """Why Temporal is cancelling this attempt, or ``None`` while it is not.
+
+        ``"paused"`` (``temporal activity pause``: the activity resumes from its
+        newest checkpoint when unpaused), ``"reset"`` (``temporal activity reset``:
+        it starts again from scratch), ``"cancel_requested"`` (the workflow cancelled
+        it), ``"timed_out"``, ``"worker_shutdown"`` or ``"not_found"``. Read it in a
+        body that catches `asyncio.CancelledError`, before re-raising it.
+        """
+        if self._cancelled is not None:
+            return "cancel_requested" if self._cancelled.is_set() else None
+        return cancellation_reason()
 
     async def wait_for_cancel(self) -> None:
         """Wait until Temporal asks this activity to stop."""

@@ -22,6 +22,7 @@ import temporalio.common
 import temporalio.runtime
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from fnact._attempt import cancellation_reason
 from fnact._state import StateStats, StateStore
 
 __all__ = [
@@ -53,7 +54,10 @@ METRICS: Mapping[str, str] = {
 }
 """Every metric fnact records, with its kind and meaning."""
 
-OUTCOMES = ("success", "failure", "retryable_failure", "exception", "cancelled", "worker_shutdown")
+OUTCOMES = (
+    "success", "failure", "retryable_failure", "exception", "cancelled", "worker_shutdown",
+    "paused", "reset",
+)  # fmt: skip
 """The values of the ``outcome`` label of ``fnact_activity_outcomes``."""
 
 _BENIGN = ApplicationErrorCategory.BENIGN
@@ -72,8 +76,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
     error counts as a failure, whoever raised it.
     """
     if isinstance(exc, asyncio.CancelledError):
-        shutdown = temporalio.activity.in_activity() and temporalio.activity.is_worker_shutdown()
-        return ("worker_shutdown" if shutdown else "cancelled"), ""
+        reason = cancellation_reason()
+        if reason in ("paused", "reset", "worker_shutdown"):
+            return reason, ""
+        return "cancelled", ""
     if isinstance(exc, ApplicationError):
         kind = exc.type or "ApplicationError"
         if exc.category is _BENIGN:

@@ -29,7 +29,8 @@ class ActivityRow:
     activity_id: str
     activity_type: str
     state: str
-    """``scheduled``, ``started`` or ``cancel_requested`` while pending; ``completed``,
+    """``scheduled``, ``started``, ``cancel_requested``, ``pause_requested`` or ``paused``
+    while pending; ``completed``,
     ``failed``, ``cancelled`` or ``timed_out`` once it ended."""
     attempt: int
     progress: float | None = None
