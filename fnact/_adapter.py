@@ -29,7 +29,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from fnact._activity import ActivityDefinition, Dependency
-from fnact._attempt import cancellation_reason, current_attempt
+from fnact._attempt import cancellation_reason, current_attempt, set_attempt
 from fnact._context import ActivityContext
 from fnact._converter import (
     NonFiniteFloatError,
@@ -39,7 +39,7 @@ from fnact._converter import (
     to_sized_payload,
     validation_message,
 )
-from fnact._headers import decode_start
+from fnact._headers import ARGS_HEADER, decode_start
 from fnact._heartbeat import (
     Heartbeater,
     decode_checkpoint,
@@ -61,7 +61,7 @@ from fnact._outcome import (
     unencodable_failure,
     worker_shutdown,
 )
-from fnact._run_facts import run_key
+from fnact._run_facts import is_standalone, run_ids, run_key
 from fnact._state import RunKey, StateStore
 from fnact.exceptions import DependencyError, StateError
 
@@ -455,10 +455,12 @@ class _Steps:
             return outcome
         # A Failure is an expected outcome: the state stays unless the fault says it is
         # suspect. Anything else here (a bug) ends the activity for good.
+        info = ctx.info
         if (
             not isinstance(result, Failure)
             or outcome.type == UNENCODABLE_FAILURE
             or releases_state(result.failure())
+            or (is_standalone(info) and _is_final_attempt(outcome, info))  # it closes
         ):
             await self.release(ctx.info)
         raise outcome
@@ -498,8 +500,9 @@ class _Steps:
         if not self.uses_state:
             return
         store: StateStore = self.store()
-        if info.workflow_id and info.workflow_run_id:
-            await asyncio.shield(store.release(RunKey(info.workflow_id, info.workflow_run_id)))
+        workflow_id, run_id = run_ids(info)
+        if workflow_id and run_id:
+            await asyncio.shield(store.release(RunKey(workflow_id, run_id)))
 
 
 # --- The watchdog's contract: it finds the activity a stack belongs to by this step.
@@ -589,10 +592,15 @@ def build_adapter(
                 value = await steps.run(ctx, args, kwargs, heartbeater, limit)  # 4 and 5
                 counts.succeeded()
                 return value
+            standalone = is_standalone(info)
+            if standalone:
+                # A standalone activity is a run of its own: its input stands for the run's.
+                set_attempt({ARGS_HEADER: raw.payload}, attempt.cache)
+                attempt = current_attempt()
             key, lease = await steps.lease(info)
             async with lease as state:
                 cache = attempt.cache
-                if cache is not None and not cache.touch(key):
+                if cache is not None and not standalone and not cache.touch(key):
                     # Remember the run, so this worker releases its state when the run ends.
                     if attempt.start is not None:
                         cache.remember(key, decode_start(attempt.start))
@@ -601,6 +609,8 @@ def build_adapter(
                 ctx = steps.build_context(settings, limit, info, heartbeater, state)
                 # 4. Run the function, and 5. map its outcome.
                 value = await steps.run(ctx, args, kwargs, heartbeater, limit)
+            if standalone:
+                await steps.release(info)  # it closed: its run ended with it
             counts.succeeded()
             return value
         except BaseException as exc:  # counted, then raised on to Temporal

@@ -31,6 +31,7 @@ from fnact._paths import (
     remove_stale_parts,
     run_start_time,
 )
+from fnact._run_facts import run_ids
 from fnact._state import RunState
 from fnact.exceptions import OutputError, StateError
 
@@ -197,9 +198,8 @@ class ActivityContext(Generic[H, W]):
         return self._logger
 
     def _run_prefix(self) -> str:
-        info = self.info
         started = self._run_started or run_start_time()
-        return format_output_path(started, info.workflow_id or "", info.workflow_run_id or "")
+        return format_output_path(started, *run_ids(self.info))
 
     @property
     def outputs(self) -> Outputs:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fnact._attempt import attempt_start_time, current_attempt, require_info, start_override
 from fnact._outputs._names import output_parts
-from fnact._run_facts import run_key
+from fnact._run_facts import is_standalone, run_ids, run_key
 from fnact.exceptions import StateError
 
 __all__ = [
@@ -94,6 +94,8 @@ def run_start_time() -> datetime:
     if override is not None:
         return override
     info = require_info("the run's start time")
+    if is_standalone(info):
+        return info.scheduled_time  # a standalone activity is its own run
     attempt = current_attempt()
     started = attempt_start_time(attempt, run_key(info, "its output path"))
     if started is not None:
@@ -114,13 +116,15 @@ def build_output_path() -> str:
     The path is ``"YYYY/MM/DD/HH/MM/<workflow_id>/<run_id>"`` with the run's start
     time in UTC; it works in plain ``@temporalio.activity.defn`` activities too.
 
+    A standalone activity (started by a client, no workflow) is a run of its own:
+    ``"YYYY/MM/DD/HH/MM/<activity_id>/<activity_run_id>"`` with its scheduling time.
+
     Raises:
         NotInActivityError: called outside an activity.
-        StateError: the run's start time is unknown (see `run_start_time`), or the
-            activity is standalone (no workflow run).
+        StateError: the run's start time is unknown (see `run_start_time`).
     """
     info = require_info("fnact.build_output_path()")
-    return format_output_path(run_start_time(), info.workflow_id or "", info.workflow_run_id or "")
+    return format_output_path(run_start_time(), *run_ids(info))
 
 
 def output_file(folder: Path, relative: str) -> Path:

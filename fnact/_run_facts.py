@@ -35,7 +35,9 @@ __all__ = [
     "RunContextCache",
     "RunContextStats",
     "RunFacts",
+    "is_standalone",
     "read_run",
+    "run_ids",
     "run_key",
 ]
 
@@ -89,14 +91,36 @@ class RunContextStats:
     """Runs dropped because they ended (or the cache was full)."""
     end_checks: int = 0
     """Server calls made to learn whether held runs ended."""
+    end_check_lists: int = 0
+    """Of `end_checks`, the visibility queries (``ListWorkflowExecutions``, one per 100 runs).
+
+    The others are ``DescribeWorkflowExecution`` calls, one per run.
+    """
+
+
+def is_standalone(info: temporalio.activity.Info) -> bool:
+    """Whether the activity was started by a client, not by a workflow."""
+    return info.workflow_id is None and bool(info.activity_run_id)
+
+
+def run_ids(info: temporalio.activity.Info) -> tuple[str, str]:
+    """Return the ids naming the activity's run: the workflow's, or a standalone activity's own."""
+    if is_standalone(info):
+        return info.activity_id, info.activity_run_id or ""
+    return info.workflow_id or "", info.workflow_run_id or ""
 
 
 def run_key(info: temporalio.activity.Info, what: str) -> RunKey:
-    """Return the key of the workflow run that scheduled the activity.
+    """Return the key of the run the activity belongs to.
+
+    A workflow's activity belongs to the workflow run; a standalone activity is a run
+    of its own, keyed by its activity id and activity run id.
 
     Raises:
-        StateError: non-retryable, the activity is standalone (no workflow started it).
+        StateError: non-retryable, the activity has neither a workflow run nor a run id.
     """
+    if is_standalone(info):
+        return RunKey(info.activity_id, info.activity_run_id or "")
     if info.workflow_id is None or info.workflow_run_id is None:
         raise StateError(
             f"activity {info.activity_type!r} (id {info.activity_id!r}) is a standalone "
@@ -302,6 +326,8 @@ class RunContextCache:
         the headers carry no start time. A failure is returned, not raised: the
         body may never need the start time.
         """
+        if is_standalone(info):
+            return None  # its start time is its own, in its info
         try:
             key = run_key(info, "its output path")
         except StateError as err:

@@ -14,13 +14,14 @@ from typing import Any, NoReturn
 import temporalio.converter
 import temporalio.runtime
 import temporalio.service
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import ActivityExecutionStatus, WorkflowExecutionStatus
 
 from fnact._cli.argument_types import positive_seconds
 from fnact._cli.connection import add_connection_arguments, connect_client
 from fnact._cli.errors import CommandError
 from fnact._cli.loading import load_target
 from fnact._cli.watch.poller import watch_run
+from fnact._cli.watch.standalone import watch_activity
 from fnact._cli.watch.views import BarsView, PlainView
 
 __all__ = ["add_parser", "handle"]
@@ -38,8 +39,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Prints plain lines when stdout is not a terminal. Exits 0 when the run completes, "
         "1 when it fails, is cancelled, terminated or times out.",
     )
-    watch.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    watch.add_argument("workflow_id", metavar="ID", help="the workflow id (or activity id)")
     watch.add_argument("--run-id", help="watch this run (default: the latest run)")
+    watch.add_argument(
+        "--activity",
+        action="store_true",
+        help="ID is a standalone activity's (one a client started, no workflow): print a "
+        "line at each change of its state, attempt or progress until it closes",
+    )
     add_connection_arguments(watch)
     watch.add_argument(
         "--interval",
@@ -59,8 +66,29 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(options: argparse.Namespace) -> int:
     """Watch the run ``options`` name until it closes; return 0 if it completed, else 1."""
+    if options.activity:
+        activity_status = asyncio.run(_watch_activity(options))
+        return 0 if activity_status is ActivityExecutionStatus.COMPLETED else 1
     status = asyncio.run(_watch_run(options))
     return 0 if status in _SUCCESS else 1
+
+
+async def _watch_activity(options: argparse.Namespace) -> ActivityExecutionStatus:
+    converter = _load_converter(options.converter) if options.converter else None
+    client = await connect_client(
+        options.address, options.namespace, converter, client_options={"runtime": _quiet_runtime()}
+    )
+    activity_id: str = options.workflow_id
+    try:
+        return await watch_activity(
+            client, activity_id, run_id=options.run_id, interval=options.interval, out=sys.stdout
+        )
+    except temporalio.service.RPCError as exc:
+        if exc.status is temporalio.service.RPCStatusCode.NOT_FOUND:
+            raise CommandError(
+                f"no standalone activity {activity_id!r} in namespace {client.namespace!r}"
+            ) from None
+        raise CommandError(f"cannot describe activity {activity_id!r}: {exc.message}") from None
 
 
 async def _watch_run(options: argparse.Namespace) -> WorkflowExecutionStatus:

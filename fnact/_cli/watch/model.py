@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType, PendingActivityState, TimeoutType
 from temporalio.api.failure.v1 import Failure as FailureProto
 from temporalio.api.history.v1 import HistoryEvent
@@ -14,7 +15,14 @@ from temporalio.api.workflow.v1 import PendingActivityInfo
 
 from fnact._converter import data_converter
 
-__all__ = ["ActivityRow", "RunHistory", "format_seconds", "read_activity", "summary_line"]
+__all__ = [
+    "ActivityRow",
+    "RunHistory",
+    "format_seconds",
+    "read_activity",
+    "read_progress",
+    "summary_line",
+]
 
 _STATE_PREFIX = "PENDING_ACTIVITY_STATE_"
 _CLOSED = ("completed", "failed", "cancelled", "timed_out")
@@ -110,10 +118,15 @@ def read_activity(run_id: str, info: PendingActivityInfo) -> ActivityRow:
 
 
 def _read_heartbeat(info: PendingActivityInfo) -> tuple[float | None, str | None]:
-    if not info.heartbeat_details.payloads:
+    return read_progress(list(info.heartbeat_details.payloads))
+
+
+def read_progress(payloads: list[Payload]) -> tuple[float | None, str | None]:
+    """Return the progress and message of fnact heartbeat details (``None`` for others)."""
+    if not payloads:
         return None, None
     try:
-        values = data_converter.payload_converter.from_payloads(info.heartbeat_details.payloads)
+        values = data_converter.payload_converter.from_payloads(payloads)
     except Exception:  # details of any SDK, encoding or codec: show none rather than fail
         return None, None
     details: Any = values[0] if values else None
