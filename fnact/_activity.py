@@ -20,11 +20,15 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 
 import msgspec
 import msgspec.inspect
+import temporalio.workflow
 from dependency_injector import wiring
 from returns.result import Result
 from temporalio.common import RetryPolicy
 
 from fnact._context import ActivityContext
+from fnact._converter import new_decoder
+from fnact._outcome import plain_activity_call
+from fnact._pydantic import is_model_class, needs_pydantic
 from fnact._secret import Secret
 from fnact.exceptions import ActivityDefinitionError, DependencyError
 
@@ -54,6 +58,23 @@ class ActivityOptions:
         """Return these options with the non-``None`` ``overrides`` applied."""
         changes = {k: v for k, v in overrides.items() if v is not None}
         return dataclasses.replace(self, **changes) if changes else self
+
+    def for_call(self, **overrides: Any) -> ActivityOptions:
+        """Return the options one call schedules with, ``overrides`` applied.
+
+        With no timeout set at all, the start-to-close timeout is
+        `DEFAULT_START_TO_CLOSE_TIMEOUT`.
+        """
+        options = self.merged(**overrides)
+        if options.start_to_close_timeout is None and options.schedule_to_close_timeout is None:
+            return dataclasses.replace(
+                options, start_to_close_timeout=DEFAULT_START_TO_CLOSE_TIMEOUT
+            )
+        return options
+
+
+DEFAULT_START_TO_CLOSE_TIMEOUT = timedelta(minutes=10)
+"""The start-to-close timeout used when neither the activity nor the call sets a timeout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +128,11 @@ class Activity(Generic[P, R, E]):
 
     Await it directly in a unit test (passing every dependency); give it to a
     worker to run it in Temporal; call it from a workflow with
-    `fnact.workflow.execute_activity`.
+    `fnact.workflow.execute_activity` (or its siblings). Given to
+    ``temporalio.workflow.execute_activity`` or any other of temporalio's activity
+    calls, it fails the workflow at once with a non-retryable ``ApplicationError``
+    of type ``PlainActivityCall`` that names `fnact.workflow.execute_activity`, on
+    any worker.
     """
 
     __slots__ = ("__dict__", "definition")
@@ -139,6 +164,28 @@ class Activity(Generic[P, R, E]):
 
     def __repr__(self) -> str:
         return f"<fnact activity {self.definition.name!r} ({self.definition.qualname})>"
+
+
+def _refuse_plain_call(self: Activity[Any, Any, Any]) -> Any:
+    """Fail the workflow that gives this activity to temporalio's own activity calls.
+
+    ``temporalio.workflow.execute_activity`` (and ``start_activity``, the local and
+    the method and class forms) reads ``__temporal_activity_definition`` from its
+    callable before any interceptor runs, and raises a ``TypeError`` when it is
+    missing: that fails only the workflow task, which Temporal retries until the
+    run times out. An `ApplicationError` raised here fails the workflow itself, on
+    any worker. Outside a workflow the attribute is absent, as before.
+    """
+    if temporalio.workflow.in_workflow():
+        raise plain_activity_call(self.definition.name, self.definition.qualname)
+    raise AttributeError(
+        f"{self!r} has no Temporal activity definition: a worker runs it through "
+        "fnact.worker.create_worker or fnact.worker.Plugin"
+    )
+
+
+# Set on the class outside its body, where the name would be mangled.
+setattr(Activity, "__temporal_activity_definition", property(_refuse_plain_call))
 
 
 _Fn = Callable[P, Coroutine[Any, Any, Result[R, E]]]
@@ -340,14 +387,19 @@ def _check_type(hint: Any, what: str, fail: Callable[[str], ActivityDefinitionEr
     if custom is not None:
         raise fail(
             f"its {what} {hint!r} cannot be encoded by msgspec: {custom!r} is not a "
-            "msgspec.Struct, dataclass or built-in type"
+            "msgspec.Struct, dataclass, pydantic model or built-in type"
         )
+    if needs_pydantic(hint):
+        try:
+            new_decoder(hint)  # pydantic's validator: built here, it reports what it lacks
+        except Exception as exc:
+            raise fail(f"its {what} {hint!r} cannot be validated by pydantic: {exc}") from exc
 
 
 def _custom_type(info: msgspec.inspect.Type, seen: set[int]) -> Any:
-    """Return the first type inside ``info`` that msgspec has no codec for."""
+    """Return the first type inside ``info`` that neither msgspec nor pydantic can encode."""
     if isinstance(info, msgspec.inspect.CustomType):
-        return None if info.cls is Secret else info.cls
+        return None if info.cls is Secret or is_model_class(info.cls) else info.cls
     if id(info) in seen:
         return None
     seen.add(id(info))
@@ -376,7 +428,8 @@ def _error_types(hint: Any, fail: Callable[[str], ActivityDefinitionError]) -> d
         ):
             raise fail(
                 f"its error type {member!r} must be a msgspec.Struct (such as a fnact.Fault "
-                "subclass) or a dataclass, so it can travel to the workflow"
+                "subclass) or a dataclass, so it can travel to the workflow (a pydantic "
+                "model can be one of its fields)"
             )
         if member.__name__ in found:
             raise fail(f"two error types are named {member.__name__!r}")

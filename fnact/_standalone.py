@@ -25,7 +25,6 @@ from fnact._activity import Activity
 from fnact._outcome import failure_from_error
 
 __all__ = [
-    "DEFAULT_START_TO_CLOSE_TIMEOUT",
     "StandaloneActivity",
     "execute_activity",
     "start_activity",
@@ -33,9 +32,6 @@ __all__ = [
 
 R = TypeVar("R")
 E = TypeVar("E")
-
-DEFAULT_START_TO_CLOSE_TIMEOUT = timedelta(minutes=10)
-"""The start-to-close timeout used when neither the activity nor the call sets a timeout."""
 
 
 class StandaloneActivity(Generic[R, E]):
@@ -124,22 +120,19 @@ async def start_activity(
         priority: its priority.
     """
     definition = activity.definition
-    options = definition.options.merged(
+    options = definition.options.for_call(
         start_to_close_timeout=start_to_close_timeout,
         schedule_to_close_timeout=schedule_to_close_timeout,
         heartbeat_timeout=heartbeat_timeout,
         retry_policy=retry_policy,
     )
-    start_to_close = options.start_to_close_timeout
-    if start_to_close is None and options.schedule_to_close_timeout is None:
-        start_to_close = DEFAULT_START_TO_CLOSE_TIMEOUT
     handle: temporalio.client.ActivityHandle[Any] = await client.start_activity(
         definition.name,
         args=_args(args),
         id=id,
         task_queue=task_queue,
         result_type=definition.result_type,
-        start_to_close_timeout=start_to_close,
+        start_to_close_timeout=options.start_to_close_timeout,
         schedule_to_close_timeout=options.schedule_to_close_timeout,
         heartbeat_timeout=options.heartbeat_timeout,
         retry_policy=options.retry_policy,

@@ -31,7 +31,7 @@ from returns.result import Result, Success
 from temporalio.common import Priority, RawValue, RetryPolicy
 from temporalio.workflow import ActivityCancellationType, EventGroup, VersioningIntent
 
-from fnact._activity import Activity, ActivityDefinition
+from fnact._activity import DEFAULT_START_TO_CLOSE_TIMEOUT, Activity, ActivityDefinition
 from fnact._converter import NonFiniteFloatError
 from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payloads_size
 from fnact._offload import run_threshold, will_offload
@@ -50,9 +50,6 @@ A = TypeVar("A")
 R = TypeVar("R")
 E = TypeVar("E")
 P = ParamSpec("P")
-
-DEFAULT_START_TO_CLOSE_TIMEOUT = timedelta(minutes=10)
-"""The start-to-close timeout used when neither the activity nor the call sets a timeout."""
 
 
 class ActivityHandle(Generic[R, E]):
@@ -143,18 +140,15 @@ def _schedule(
             advice="write the data with ctx.outputs in an activity and pass its OutputRef, "
             "or configure Temporal's external storage (fnact.worker.ObjectStoreDriver)",
         )
-    options = definition.options.merged(
+    options = definition.options.for_call(
         start_to_close_timeout=start_to_close_timeout,
         schedule_to_close_timeout=schedule_to_close_timeout,
         heartbeat_timeout=heartbeat_timeout,
         retry_policy=retry_policy,
     )
-    start_to_close = options.start_to_close_timeout
-    if start_to_close is None and options.schedule_to_close_timeout is None:
-        start_to_close = DEFAULT_START_TO_CLOSE_TIMEOUT
     return _Scheduling(
         arg=RawValue(payload),  # encoded once, here
-        start_to_close_timeout=start_to_close,
+        start_to_close_timeout=options.start_to_close_timeout,
         schedule_to_close_timeout=options.schedule_to_close_timeout,
         heartbeat_timeout=options.heartbeat_timeout,
         retry_policy=options.retry_policy,
