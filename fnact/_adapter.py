@@ -376,7 +376,7 @@ class _Steps:
                     )
             try:
                 workflow_args = self.converter.from_payload(payload, wf_args_type)
-            except msgspec.ValidationError as exc:
+            except msgspec.DecodeError as exc:  # a ValidationError too: msgspec's or pydantic's
                 raise StateError(
                     f"activity {name!r}: the run's workflow arguments do not match "
                     f"{wf_args_type!r}: {exc}",

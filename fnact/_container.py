@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
+import types
+import typing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +25,15 @@ __all__ = ["Container", "Settings"]
 @dataclass(frozen=True, slots=True)
 class Settings:
     """fnact's settings; override the container's ``settings`` provider to change them.
+
+    Each field is checked when the settings are built, not when a worker first uses it.
+
+    Raises:
+        TypeError: a field holds the wrong type, naming the field
+            (``Settings.state_ttl must be a timedelta, not str``); a bool is not an int.
+        ValueError: a field's value is out of range, naming the field: the durations
+            and counts must be positive, `inline_args_limit` and `heartbeat_interval`
+            0 or more, `output_root` a path or a URL of a known store.
 
     Examples:
         >>> from dependency_injector import providers
@@ -67,11 +80,14 @@ class Settings:
     however big the input and however many activities a run starts. ``0`` never
     copies it.
     """
-    run_end_check_interval: timedelta = timedelta(seconds=60)
+    run_end_check_interval: timedelta = timedelta(seconds=5)
     """How often a worker asks the server whether the runs it holds state for have ended.
 
-    Each held run costs one server call per interval; a run's state is released
-    at most about this long after the run ends, on every worker that holds it.
+    A worker that did not run the workflow releases a run's state about this long
+    after the run ends at most (plus the visibility store's lag). Each check costs
+    one ``ListWorkflowExecutions`` call per 100 held runs, none when no run is held.
+    When the worker may not list workflows, it checks each held run with
+    ``DescribeWorkflowExecution`` instead, once a minute (or this long, if longer).
     """
     heartbeat_interval: timedelta | None = None
     """Send heartbeats at most this often; ``None`` derives it from the heartbeat timeout.
@@ -90,24 +106,82 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "output_root", normalize_root(self.output_root))
-        for name in ("leftover_ttl", "output_sweep_interval"):
-            value = getattr(self, name)
-            if not isinstance(value, timedelta) or value <= timedelta(0):
-                raise ValueError(f"Settings.{name} must be a positive timedelta, not {value!r}")
-        if self.blocked_loop_threshold is not None and self.blocked_loop_threshold <= timedelta(0):
-            raise ValueError(
-                f"Settings.blocked_loop_threshold must be positive or None, not "
-                f"{self.blocked_loop_threshold}"
-            )
-        if self.inline_args_limit < 0:
-            raise ValueError(
-                f"Settings.inline_args_limit must be 0 or more, not {self.inline_args_limit}"
-            )
-        if self.run_end_check_interval <= timedelta(0):
-            raise ValueError(
-                f"Settings.run_end_check_interval must be positive, not "
-                f"{self.run_end_check_interval}"
-            )
+        for field, kinds in _field_kinds().items():
+            value = getattr(self, field)
+            if kinds is not None and not _is_instance(value, kinds):
+                raise TypeError(
+                    f"Settings.{field} must be {_describe(kinds)}, not {type(value).__qualname__}"
+                )
+            if value is None:
+                continue
+            zero = timedelta(0) if isinstance(value, timedelta) else 0
+            if field in _POSITIVE and value <= zero:
+                must = "positive"
+            elif field in _NON_NEGATIVE and value < zero:
+                must = "0 or more"
+            else:
+                continue
+            if kinds is not None and type(None) in kinds:
+                must += ", or None"
+            raise ValueError(f"Settings.{field} must be {must}, not {_show(value)}")
+
+
+_POSITIVE = frozenset(
+    {
+        "state_ttl",
+        "state_idle_expiry",
+        "state_max_runs",
+        "leftover_ttl",
+        "output_sweep_interval",
+        "payload_limit",
+        "run_end_check_interval",
+        "blocked_loop_threshold",
+    }
+)
+"""Settings that must be more than zero (``None`` aside, where the type allows it)."""
+_NON_NEGATIVE = frozenset({"inline_args_limit", "heartbeat_interval"})
+"""Settings that may be zero but not less."""
+
+
+@functools.cache
+def _field_kinds() -> dict[str, tuple[type, ...] | None]:
+    """Return each Settings field's accepted classes, from its annotation (``None``: unchecked).
+
+    `output_root` is left to `normalize_root`, which accepts a path or a URL.
+    """
+    hints = typing.get_type_hints(Settings)
+    kinds: dict[str, tuple[type, ...] | None] = {}
+    for field in dataclasses.fields(Settings):
+        hint = hints[field.name]
+        members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        checkable = field.name != "output_root" and all(isinstance(m, type) for m in members)
+        kinds[field.name] = tuple(members) if checkable else None
+    return kinds
+
+
+def _is_instance(value: object, kinds: tuple[type, ...]) -> bool:
+    """Whether ``value`` is one of ``kinds``; a bool is not an int here."""
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    return isinstance(value, kinds)
+
+
+def _describe(kinds: tuple[type, ...]) -> str:
+    """Name the accepted classes: ``a timedelta``, ``an int``, ``a timedelta or None``."""
+    names = [
+        "None"
+        if kind is type(None)
+        else ("an " if kind.__name__[0] in "aeiou" else "a ") + kind.__name__
+        for kind in kinds
+    ]
+    return " or ".join(names)
+
+
+def _show(value: object) -> str:
+    """Show a refused value: a timedelta in seconds, anything else as its repr."""
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():g} s"
+    return repr(value)
 
 
 class Container(containers.DeclarativeContainer):

@@ -4,7 +4,9 @@ Payloads use the standard ``json/plain`` encoding, so other Temporal SDKs and th
 Web UI read them as ordinary JSON. Decoding is strict and driven by type hints:
 ``1.5`` is not an ``int``, a missing field is an error, and a wrong type is an
 error whose message carries msgspec's path (``$.field``). NaN and infinity are
-refused when encoding, naming where they are: JSON cannot carry them.
+refused when encoding, naming where they are: JSON cannot carry them. pydantic
+models are encoded and decoded too, by pydantic itself and as strictly (see
+`fnact._pydantic`), without fnact importing pydantic.
 
 Why one module of about 500 lines: the payload converter, the data converter
 around it and the encoders they share are one path every payload takes both
@@ -34,6 +36,16 @@ import temporalio.common
 import temporalio.converter
 
 from fnact._limits import json_payload_size, payloads_size
+from fnact._pydantic import (
+    Decoder,
+    is_model,
+    is_model_class,
+    model_builtins,
+    model_decoder,
+    model_items,
+    model_json,
+    validate_nested,
+)
 from fnact._secret import MASK, Secret
 
 __all__ = [
@@ -48,6 +60,7 @@ __all__ = [
     "is_fnact_converter",
     "masking_encoder",
     "msgspec_handles",
+    "new_decoder",
     "only_encoded",
     "refers_to_external_storage",
     "non_finite_path",
@@ -63,13 +76,22 @@ _ENCODING = b"json/plain"
 def _enc_hook(value: Any) -> Any:
     if isinstance(value, Secret):
         return value.reveal()
+    if is_model(value):
+        return msgspec.Raw(model_json(value))
     raise TypeError(f"Encoding objects of type {type(value).__qualname__} is unsupported")
 
 
 def _masking_hook(value: Any) -> Any:
     if isinstance(value, Secret):
         return MASK
+    if is_model(value):
+        return msgspec.Raw(model_json(value))
     raise TypeError(f"Encoding objects of type {type(value).__qualname__} is unsupported")
+
+
+def _msgpack_hook(value: Any) -> Any:
+    # Only for finding NaN and infinity: a model's built-ins keep them as floats.
+    return model_builtins(value) if is_model(value) else _enc_hook(value)
 
 
 def _dec_hook(type_hint: Any, value: Any) -> Any:
@@ -77,28 +99,40 @@ def _dec_hook(type_hint: Any, value: Any) -> Any:
         if not isinstance(value, str):
             raise TypeError(f"Expected `str` for a Secret, got `{type(value).__name__}`")
         return Secret(value)
+    if is_model_class(type_hint):  # a model inside a Struct or a dataclass
+        return validate_nested(type_hint, value)
     raise NotImplementedError
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
-_msgpack_encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+_msgpack_encoder = msgspec.msgpack.Encoder(enc_hook=_msgpack_hook)
 _NON_FINITE_FLOAT = re.compile(rb"\xcb[\x7f\xff][\xf0-\xff]")
 """A msgpack float64 whose exponent bits are all ones: NaN or infinity (or string bytes)."""
 masking_encoder = msgspec.json.Encoder(enc_hook=_masking_hook)
 """Encodes like fnact's converter, but writes every `Secret` as its mask."""
-_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+_decoders: dict[Any, Decoder] = {}
 
 
-def decoder_for(type_hint: Any) -> msgspec.json.Decoder[Any]:
-    """Return a cached strict JSON decoder for ``type_hint``."""
+def decoder_for(type_hint: Any) -> Decoder:
+    """Return a cached strict JSON decoder for ``type_hint``.
+
+    msgspec's, or pydantic's validator for a type holding pydantic models (see
+    `fnact._pydantic`); both raise ``msgspec.ValidationError`` naming the path.
+    """
     try:
         return _decoders[type_hint]
     except KeyError:
-        decoder = msgspec.json.Decoder(type_hint, strict=True, dec_hook=_dec_hook)
+        decoder = new_decoder(type_hint)
         _decoders[type_hint] = decoder
         return decoder
     except TypeError:  # unhashable typing construct: do not cache
-        return msgspec.json.Decoder(type_hint, strict=True, dec_hook=_dec_hook)
+        return new_decoder(type_hint)
+
+
+def new_decoder(type_hint: Any) -> Decoder:
+    """Build the strict JSON decoder `decoder_for` caches, without caching it."""
+    decoder = msgspec.json.Decoder(type_hint, strict=True, dec_hook=_dec_hook)
+    return model_decoder(type_hint, decoder)
 
 
 class NonFiniteFloatError(ValueError):
@@ -121,6 +155,8 @@ def non_finite_path(value: Any, path: str = "$") -> str | None:
         )
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         items = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+    elif is_model(value):
+        items = model_items(value)
     elif isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list | tuple | set | frozenset):
@@ -310,8 +346,11 @@ def msgspec_handles(type_hint: Any) -> bool:
     """Whether fnact's msgspec converter decodes ``type_hint`` (not another converter).
 
     Structs, dataclasses, attrs classes, TypedDicts, NamedTuples, enums and the
-    built-in types are msgspec's; a class it does not know (a pydantic model,
-    for example) belongs to the converter the client had.
+    built-in types are msgspec's; a class it does not know belongs to the
+    converter the client had, and so does a pydantic model: fnact's converter
+    decodes models when it is the only one, and leaves them to the client's
+    converter when it stands in front of one (fnact's activities still decode
+    their own input, strictly).
 
     >>> msgspec_handles(list[int]), msgspec_handles(dict[str, "object"])
     (True, True)
@@ -352,6 +391,8 @@ class CoexistingPayloadConverter(MsgspecPayloadConverter):
     Values msgspec encodes (Structs, dataclasses, built-ins) and type hints it
     decodes go through msgspec; everything else goes to ``fallback_class`` (for
     example ``temporalio.contrib.pydantic``'s converter for pydantic models).
+    A pydantic model, and a model type hint, go to the fallback too, so the app's
+    converter keeps its own options and its own validation for them.
     `with_fnact_converter` builds a subclass naming the fallback.
     """
 
@@ -362,9 +403,12 @@ class CoexistingPayloadConverter(MsgspecPayloadConverter):
         self._fallback = self.fallback_class()
 
     def to_payloads(self, values: Sequence[Any]) -> list[temporalio.api.common.v1.Payload]:
-        """Encode each value with msgspec, or with the fallback when msgspec cannot."""
+        """Encode each value with msgspec, or with the fallback (models, what msgspec cannot)."""
         payloads: list[temporalio.api.common.v1.Payload] = []
         for value in values:
+            if is_model(value):
+                payloads.extend(self._fallback.to_payloads([value]))
+                continue
             try:
                 payloads.extend(super().to_payloads([value]))
             except TypeError:

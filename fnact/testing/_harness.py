@@ -22,9 +22,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, NamedTuple, ParamSpec, Self, TypeVar
 
+import temporalio.converter
 import temporalio.testing
 from dependency_injector import containers, providers
 from returns.result import Result, Success
+from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
@@ -33,7 +35,7 @@ from fnact._adapter import AdapterFn, build_adapter
 from fnact._attempt import reset_attempt, set_attempt
 from fnact._clock import FakeClock
 from fnact._container import Settings
-from fnact._converter import data_converter
+from fnact._converter import NonFiniteFloatError, data_converter, with_fnact_converter
 from fnact._headers import ARGS_HEADER, START_HEADER
 from fnact._outcome import failure_from_details
 from fnact._outputs._run_outputs import Outputs
@@ -70,6 +72,10 @@ class ActivityHarness:
         workflow_id: the run's workflow id.
         run_id: the run's run id.
         run_started: the run's start time (it shapes the output path).
+        data_converter: the app's data converter (``pydantic_data_converter``, say).
+            Inputs and ``workflow_args`` are encoded, and results decoded, as the
+            app's workflows do: with fnact's converter in front of this one. By
+            default, fnact's converter alone.
 
     The "Test an activity" how-to shows it in use; the pytest plugin's
     ``activity_harness`` fixture builds one per test.
@@ -85,6 +91,7 @@ class ActivityHarness:
         workflow_id: str = "test-workflow",
         run_id: str = "test-run",
         run_started: datetime = DEFAULT_RUN_START,
+        data_converter: temporalio.converter.DataConverter | None = None,
     ) -> None:
         self.container: Any = container
         self.clock: FakeClock = clock or FakeClock()
@@ -92,6 +99,12 @@ class ActivityHarness:
         self.workflow_id = workflow_id
         self.run_id = run_id
         self.run_started = run_started
+        self._converter: temporalio.converter.PayloadConverter = (
+            _converter
+            if data_converter is None
+            else with_fnact_converter(data_converter).payload_converter
+        )
+        self._own_converter = data_converter is not None
         self._overridden: list[providers.Provider[Any]] = []
         settings: Settings = self.container.settings()
         self._heartbeat_interval = settings.heartbeat_interval  # a worker's throttle
@@ -257,7 +270,7 @@ class ActivityHarness:
             capture.recording(),
             self._headers(workflow_args),
         ):
-            ending = await _attempt(activity.definition, adapter, env, args)
+            ending = await _attempt(activity.definition, adapter, env, args, self._converter)
         crash_point.check_reached()
         return ActivityRun(
             attempt=attempt,
@@ -285,7 +298,7 @@ class ActivityHarness:
     ) -> temporalio.testing.ActivityEnvironment:
         """Return Temporal's activity environment for the attempt, with fnact's converter."""
         env = temporalio.testing.ActivityEnvironment()
-        env.payload_converter = _converter
+        env.payload_converter = self._converter
         env.info = activity_info(
             activity_type=definition.name,
             workflow_id=self.workflow_id,
@@ -307,12 +320,34 @@ class ActivityHarness:
         headers = {START_HEADER: _converter.to_payload(self.run_started)}
         run_args = self.workflow_args if workflow_args is None else workflow_args
         if run_args is not None:
-            headers[ARGS_HEADER] = _converter.to_payload(run_args)
+            headers[ARGS_HEADER] = self._encode_workflow_args(run_args)
         token = set_attempt(headers, missing_args_advice=_MISSING_ARGS)
         try:
             yield
         finally:
             reset_attempt(token)
+
+    def _encode_workflow_args(self, run_args: Any) -> Payload:
+        """Encode the run's workflow arguments as the workflow's converter would.
+
+        Raises:
+            TypeError: the converter cannot encode them; the message names
+                ``workflow_args`` and their type.
+            NonFiniteFloatError: they hold NaN or infinity; the message names where.
+        """
+        try:
+            return self._converter.to_payload(run_args)
+        except NonFiniteFloatError as exc:
+            raise NonFiniteFloatError(f"ActivityHarness workflow_args: {exc}") from None
+        except Exception as exc:  # msgspec's TypeError, Temporal's RuntimeError, pydantic's
+            which, advice = ("the app's converter", "")
+            if not self._own_converter:
+                which = "fnact's converter"
+                advice = "; give the app's converter: ActivityHarness(..., data_converter=...)"
+            raise TypeError(
+                f"ActivityHarness workflow_args: {which} cannot encode a value of type "
+                f"{type(run_args).__qualname__} ({exc}){advice}"
+            ) from exc
 
     async def rehearse_crash(
         self,
@@ -382,16 +417,20 @@ async def _attempt(
     adapter: AdapterFn,
     env: temporalio.testing.ActivityEnvironment,
     args: Any,
+    converter: temporalio.converter.PayloadConverter,
 ) -> _Ending:
-    """Run the adapter once in ``env``, as a worker would, and return how it ended."""
+    """Run the adapter once in ``env``, as a worker would, and return how it ended.
+
+    ``converter`` is the workflow's: it encodes the input and decodes the outcome.
+    """
     try:
-        value = await env.run(adapter, RawValue(_converter.to_payload(args)))
+        value = await env.run(adapter, RawValue(converter.to_payload(args)))
         return _Ending(
-            Success(_converter.from_payload(_converter.to_payload(value), definition.result_type))
+            Success(converter.from_payload(converter.to_payload(value), definition.result_type))
         )
     except ApplicationError as exc:
         error_type = definition.error_types.get(exc.type or "")
-        failure = None if error_type is None else failure_from_details(exc, error_type, _converter)
+        failure = None if error_type is None else failure_from_details(exc, error_type, converter)
         return _Ending(result=failure) if failure is not None else _Ending(exception=exc)
     except asyncio.CancelledError as exc:
         task = asyncio.current_task()
