@@ -21,12 +21,12 @@ from dependency_injector import providers
 
 import fnact
 import fnact.worker
-from tests.apps.run_context_app import ACTIVITIES, WORKFLOWS, RunCtxContainer
+from tests.apps.run_context_app import ACTIVITIES, WORKFLOWS, RunContextContainer
 
 END_CHECK = timedelta(seconds=float(os.environ.get("FNACT_TEST_END_CHECK", "2")))
 
 
-def status(container: RunCtxContainer) -> dict[str, Any]:
+def status(container: RunContextContainer) -> dict[str, Any]:
     """Return what this process holds and did."""
     ledger = container.ledger()
     with ledger.lock:
@@ -43,7 +43,7 @@ def status(container: RunCtxContainer) -> dict[str, Any]:
     }
 
 
-async def report_forever(container: RunCtxContainer, path: Path) -> None:
+async def report_forever(container: RunContextContainer, path: Path) -> None:
     """Rewrite the status file atomically every 100 ms."""
     partial = path.with_suffix(".part")
     while True:
@@ -55,7 +55,7 @@ async def report_forever(container: RunCtxContainer, path: Path) -> None:
 async def main(role: str, address: str, task_queue: str, status_file: str) -> None:
     """Run one worker of the given role until SIGTERM."""
     client = await fnact.worker.connect(address, use_environment=False)
-    container = RunCtxContainer()
+    container = RunContextContainer()
     container.settings.override(providers.Object(fnact.Settings(run_end_check_interval=END_CHECK)))
     tasks: list[asyncio.Task[None]] = []
 

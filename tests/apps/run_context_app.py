@@ -87,7 +87,7 @@ def open_session(ledger: Ledger, workflow_args: Load) -> Session:
     return Session(ledger, key, workflow_args)
 
 
-class RunCtxContainer(fnact.Container):
+class RunContextContainer(fnact.Container):
     """The container of these tests' workers."""
 
     ledger = providers.Singleton(Ledger)

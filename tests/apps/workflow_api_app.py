@@ -111,7 +111,7 @@ def open_tally(ledger: Ledger, workflow_args: Job) -> Tally:
     return Tally(workflow_args)
 
 
-class WfApiContainer(fnact.Container):
+class WorkflowApiContainer(fnact.Container):
     """The container of these tests' workers."""
 
     ledger = providers.Singleton(Ledger)

@@ -171,18 +171,24 @@ async def test_changed_checkpoint_type_fails_before_the_body_runs(
     assert run.files == {}
 
 
-async def test_cancelled_export_logs_where_it_stopped_and_reraises(
-    harness: ActivityHarness,
-) -> None:
-    """Cancelled after its first page, the export logs its row count and ends cancelled."""
+async def stopped_export(harness: ActivityHarness, **stop: int) -> fnact.testing.ActivityRun:
+    """Export orders in pages of 4, stopped as ``stop`` says; check it ended without a result."""
     run = await harness.run(
         export_table,
         ExportTable("orders", page_size=4),
         heartbeat_timeout=timedelta(seconds=30),
-        cancel_after_heartbeats=1,
+        **stop,
     )
     assert run.cancelled
     assert run.result is None
+    return run
+
+
+async def test_cancelled_export_logs_where_it_stopped_and_reraises(
+    harness: ActivityHarness,
+) -> None:
+    """Cancelled after its first page, the export logs its row count and ends cancelled."""
+    run = await stopped_export(harness, cancel_after_heartbeats=1)
     assert {"message": "export cancelled", "table": "orders", "rows": 4}.items() <= (
         run.log_fields[-1].items()
     )
@@ -197,14 +203,7 @@ async def test_worker_shutdown_mid_export_is_retried_not_a_success(
     harness: ActivityHarness,
 ) -> None:
     """A worker shutdown ends the attempt cancelled, not a success, its checkpoint already sent."""
-    run = await harness.run(
-        export_table,
-        ExportTable("orders", page_size=4),
-        heartbeat_timeout=timedelta(seconds=30),
-        shutdown_after_heartbeats=2,
-    )
-    assert run.cancelled
-    assert run.result is None
+    run = await stopped_export(harness, shutdown_after_heartbeats=2)
     assert run.heartbeats[-1].checkpoint == Cursor(after_id=4, pages=1, rows=4)
 
 

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from examples.howto import production_worker
 from examples.howto.outputs import ExportOrders, Order, Shop
 from examples.howto.workflows import DailyExport
 from fnact.worker import DevServer
+from tests.examples.conftest import read_until, section, worker_task
 
 HOWTO = Path(__file__).resolve().parents[2] / "examples/howto"
 ROOT = HOWTO.parents[1]
@@ -35,14 +35,6 @@ if tls is not None and not isinstance(tls, bool):
     tls = {"cert": tls.client_cert.decode(), "key": tls.client_private_key.decode()}
 print(json.dumps({**config, "tls": tls}))
 """
-
-
-def section(path: Path, name: str) -> str:
-    """Return the lines between a file's ``--8<-- [start:name]`` and ``[end:name]`` markers."""
-    text = path.read_text()
-    start = text.index("\n", text.index(f"--8<-- [start:{name}]")) + 1
-    end = text.rindex("\n", 0, text.index(f"--8<-- [end:{name}]")) + 1
-    return text[start:end]
 
 
 def relocate(text: str, tmp_path: Path) -> str:
@@ -98,14 +90,6 @@ def test_each_way_to_configure_the_client_gives_its_connection(
         check=True,
     )  # fmt: skip
     assert json.loads(done.stdout) == expected
-
-
-async def read_until(stream: asyncio.StreamReader, text: str) -> str:
-    """Read lines from ``stream`` until one contains ``text``; return it."""
-    while line := (await stream.readline()).decode():
-        if text in line:
-            return line
-    raise AssertionError(f"the stream ended before {text!r}")
 
 
 @pytest.mark.integration
@@ -172,30 +156,21 @@ class SlowShop(Shop):
         return await super().orders(day)
 
 
-@contextlib.asynccontextmanager
-async def spec_worker(
+def spec_worker(
     client: temporalio.client.Client, spec: fnact.worker.WorkerSpec, task_queue: str
-) -> AsyncIterator[asyncio.Task[None]]:
+) -> contextlib.AbstractAsyncContextManager[asyncio.Task[Any]]:
     """Run ``spec`` with fnact.worker.run_worker, as ``fnact worker`` does; yield once it polls."""
-    ready = asyncio.Event()
-    task = asyncio.create_task(
-        fnact.worker.run_worker(
+    return worker_task(
+        lambda on_ready: fnact.worker.run_worker(
             task_queue=task_queue,
             container=spec.container,
             activities=spec.activities,
             workflows=spec.workflows,
             client=client,
-            on_ready=lambda *_: ready.set(),
+            on_ready=on_ready,
             **dict(spec.options),
         )
     )
-    try:
-        await asyncio.wait_for(ready.wait(), timeout=20)
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @pytest.mark.integration

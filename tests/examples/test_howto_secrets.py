@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 import logging
 import uuid
@@ -31,6 +29,7 @@ from examples.howto.secrets_codec import FernetCodec, connect_encrypted, serve
 from examples.howto.workflows import SyncInvoices
 from fnact.testing import ActivityHarness, assert_success
 from fnact.worker import DevServer
+from tests.examples.conftest import worker_task
 
 SENTINEL = "SENTINEL-c0ffee-51"
 PARTNER = PartnerApi(passwords={"ada": SENTINEL}, invoices={"acme": 42})
@@ -107,17 +106,10 @@ class TestOnTheDevServer:
         """Run ``serve`` (configured from the environment) on a fresh task queue."""
         monkeypatch.setenv("PAYLOAD_KEYS", Fernet.generate_key().decode())
         monkeypatch.setenv("TEMPORAL_ADDRESS", temporal_server.address)
-        ready = asyncio.Event()
-        worker = asyncio.create_task(
-            serve(container(), task_queue=fnact_task_queue, on_ready=lambda *_: ready.set())
-        )
-        try:
-            await asyncio.wait_for(ready.wait(), timeout=20)
+        async with worker_task(
+            lambda on_ready: serve(container(), task_queue=fnact_task_queue, on_ready=on_ready)
+        ):
             yield fnact_task_queue
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
 
     async def leaking_events(self, handle: temporalio.client.WorkflowHandle[Any, Any]) -> set[str]:
         """Return the kinds of the run's history events whose bytes contain the sentinel."""

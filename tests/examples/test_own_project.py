@@ -24,7 +24,7 @@ import pytest
 import fnact
 import fnact.worker
 from fnact.worker import DevServer
-from tests.examples.test_howto_production import read_until
+from tests.examples.conftest import read_until, section
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "examples" / "own_project"
@@ -32,14 +32,6 @@ COMMANDS = ROOT / "examples" / "howto" / "own_project.sh"
 GUIDE = ROOT / "docs" / "how-to" / "use-fnact-in-your-own-project.md"
 SPEC = "mypkg.worker:spec"
 BIN = Path(sys.executable).parent
-
-
-def section(path: Path, name: str) -> str:
-    """Return the lines between a file's ``--8<-- [start:name]`` and ``[end:name]`` markers."""
-    text = path.read_text()
-    start = text.index("\n", text.index(f"--8<-- [start:{name}]")) + 1
-    end = text.rindex("\n", 0, text.index(f"--8<-- [end:{name}]")) + 1
-    return text[start:end]
 
 
 @pytest.fixture
@@ -131,28 +123,27 @@ async def test_fnact_worker_runs_the_projects_worker_spec(
     assert quote == {"total_cents": 150, "unknown_skus": ["kiwi"]}
 
 
-@pytest.mark.integration
-def test_the_projects_tests_pass_with_its_own_settings(project: Path) -> None:
-    """`pytest` in the project's folder runs its four tests by its pyproject.toml's settings."""
-    command = section(COMMANDS, "test").strip()
-    assert command == "pytest"
+def run_pytest(project: Path, command: str) -> str:
+    """Run the pytest ``command`` in ``project``'s folder; check it passed; return its last line."""
     done = subprocess.run(
         ["bash", "-c", f"{command} -q -p no:cacheprovider -W error"],
         cwd=project, env=environment(), stdin=subprocess.DEVNULL,
         capture_output=True, text=True, timeout=50, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    summary = done.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"4 passed in [\d.]+s", summary), done.stdout
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.integration
+def test_the_projects_tests_pass_with_its_own_settings(project: Path) -> None:
+    """`pytest` in the project's folder runs its four tests by its pyproject.toml's settings."""
+    command = section(COMMANDS, "test").strip()
+    assert command == "pytest"
+    summary = run_pytest(project, command)
+    assert re.fullmatch(r"4 passed in [\d.]+s", summary), summary
 
 
 def test_not_integration_leaves_out_the_workflow_test(project: Path) -> None:
     """`pytest -m "not integration"` runs the three activity tests, without a dev server."""
-    done = subprocess.run(
-        ["bash", "-c", 'pytest -m "not integration" -q -p no:cacheprovider -W error'],
-        cwd=project, env=environment(), stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=50, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    summary = done.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"3 passed, 1 deselected in [\d.]+s", summary), done.stdout
+    summary = run_pytest(project, 'pytest -m "not integration"')
+    assert re.fullmatch(r"3 passed, 1 deselected in [\d.]+s", summary), summary

@@ -17,6 +17,7 @@ import temporalio.client
 
 from fnact.worker import DevServer
 from tests.apps.run_context_app import FanOut, Load
+from tests.integration.conftest import assert_seen
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,8 +89,7 @@ async def test_fleet_builds_once_per_run_per_process_and_releases_everywhere(
     )
     results = await asyncio.gather(*(handle.result() for handle in handles))
     for load, seen in zip(loads, results, strict=True):
-        assert sorted(s.n for s in seen) == list(range(FAN_OUT))
-        assert {(s.name, s.pad) for s in seen} == {(load.name, len(load.pad))}
+        assert_seen(seen, load, FAN_OUT)
     ended = asyncio.get_running_loop().time()
 
     def settled() -> bool:

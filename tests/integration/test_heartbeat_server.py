@@ -4,60 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import temporalio.client
-from temporalio.client import WorkflowFailureError
 
 from fnact.worker import DevServer
-from tests.apps.scenario_app import Container, Journal, Outcome, PlainCall, RunArgs, Scenario, Step
-from tests.integration.conftest import Play, eventually, start_worker
+from tests.apps.scenario_app import Container, Journal, Outcome, PlainCall, RunArgs, Step
+from tests.integration.conftest import (
+    Play,
+    WorkerProcess,
+    cancel_mid_activity,
+    eventually,
+    start_worker,
+)
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class WorkerProcess:
-    """A worker of the test app running in a child process."""
-
-    def __init__(
-        self, server: DevServer, queue: str, progress: Path, output: Path | None = None
-    ) -> None:
-        env = {**os.environ, "FNACT_TEST_PROGRESS": str(progress)}
-        if output is not None:
-            env["FNACT_TEST_OUTPUT"] = str(output)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.apps.worker_process", server.address, queue],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-@pytest.fixture
-def processes() -> Iterator[list[WorkerProcess]]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
 
 
 @pytest.mark.slow
@@ -141,14 +104,8 @@ async def test_cancellation_reaches_manual_and_auto_heartbeat_activities(
     client: temporalio.client.Client, worker: str, journal: Journal, activity: str
 ) -> None:
     """Both a heartbeating body and a silent auto-heartbeat body see cancellation once."""
-    handle = await client.start_workflow(
-        Scenario.run, RunArgs(activity), id=f"cancel-{uuid.uuid4().hex[:8]}", task_queue=worker
-    )
-    await eventually(lambda: bool(journal.calls))
-    await handle.cancel()
-    with pytest.raises(WorkflowFailureError) as caught:
-        await handle.result()
-    assert type(caught.value.cause).__name__ == "CancelledError"
+    _, failure = await cancel_mid_activity(client, worker, journal, activity)
+    assert type(failure.cause).__name__ == "CancelledError"
     assert journal.cancelled == 1
     assert [h.closed for h in journal.handlers] == [1]
 

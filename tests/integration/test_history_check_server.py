@@ -18,9 +18,9 @@ import fnact
 import fnact.worker
 from fnact.testing import check_compatibility, runs_from_client, runs_from_files
 from fnact.worker import find_temporal_cli
+from tests.apps.compatibility_app import CHANGES, Container, Loads, RunInput, load
 from tests.cli.conftest import error_line, run_fnact
 from tests.cli.conftest import fnact as fnact_command
-from tests.apps.compatibility_app import CHANGES, Container, Loads, RunInput, load
 
 # --8<-- [end:imports]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -15,20 +15,20 @@ import fnact
 import fnact.worker
 from fnact._converter import data_converter
 from fnact._limits import DEFAULT_PAYLOAD_LIMIT, payloads_size
-from tests.integration.conftest import eventually
 from tests.apps.limits_app import ACTIVITIES, Blob, Job, Limits, LimitsContainer
+from tests.integration.conftest import Play, eventually
 
 pytestmark = pytest.mark.integration
 LIMIT = DEFAULT_PAYLOAD_LIMIT
 
 
-def chars_for(total: int, make: object) -> int:
+def chars_for(total: int, make: Callable[[int], object]) -> int:
     """Return n such that ``make(n)`` encodes to exactly ``total`` bytes, as Temporal counts."""
     to_payload = data_converter.payload_converter.to_payload
     n = total - 64
-    while payloads_size(to_payload(make(n))) < total:  # type: ignore[operator]
+    while payloads_size(to_payload(make(n))) < total:
         n += 1
-    assert payloads_size(to_payload(make(n))) == total  # type: ignore[operator]
+    assert payloads_size(to_payload(make(n))) == total
     return n
 
 
@@ -49,12 +49,28 @@ async def limits(
         yield fnact_task_queue, container
 
 
-async def play(client: temporalio.client.Client, queue: str, job: Job) -> str:
+async def run_job(client: temporalio.client.Client, queue: str, job: Job) -> str:
     """Run one job to its end and return the workflow's report."""
     result: str = await client.execute_workflow(
         Limits.run, job, id=f"limits-{uuid.uuid4().hex[:8]}", task_queue=queue
     )
     return result
+
+
+async def run_sized(
+    client: temporalio.client.Client,
+    limits: tuple[str, LimitsContainer],
+    activity: str,
+    total: int,
+    make: Callable[[int], object],
+) -> tuple[str, int]:
+    """Run ``activity`` on a value that ``make`` builds to encode to ``total`` bytes.
+
+    Return the workflow's report and how many times the activity's body ran.
+    """
+    queue, container = limits
+    report = await run_job(client, queue, Job(activity, chars_for(total, make)))
+    return report, container.runs()[activity]
 
 
 @pytest.mark.parametrize(("delta", "expected"), [(-1, "ok"), (0, "ok"), (1, "PayloadTooLarge")])
@@ -65,14 +81,12 @@ async def test_result_at_the_limit_completes_and_one_byte_over_fails_once(
     expected: str,
 ) -> None:
     """Limit - 1 and limit complete; limit + 1 fails non-retryable; the body runs once."""
-    queue, container = limits
-    n = chars_for(LIMIT + delta, lambda k: "x" * k)
-    report = await play(client, queue, Job("sized_result", n))
+    report, runs = await run_sized(client, limits, "sized_result", LIMIT + delta, lambda k: "x" * k)
     assert report.startswith(expected), report[:200]
     if expected != "ok":
         assert "non_retryable=True" in report
         assert f"{LIMIT + 1:,} bytes" in report
-    assert container.runs()["sized_result"] == 1
+    assert runs == 1
 
 
 @pytest.mark.parametrize(("delta", "expected"), [(0, "ok"), (1, "PayloadTooLarge")])
@@ -83,11 +97,12 @@ async def test_checkpoint_at_the_limit_is_sent_and_one_byte_over_fails_once(
     expected: str,
 ) -> None:
     """A heartbeat of exactly the limit reaches Temporal; one byte over fails before it is sent."""
-    queue, container = limits
-    n = chars_for(LIMIT + delta, lambda k: fnact.Heartbeat(checkpoint=Blob("c" * k)))
-    report = await play(client, queue, Job("sized_checkpoint", n))
+    report, runs = await run_sized(
+        client, limits, "sized_checkpoint", LIMIT + delta,
+        lambda k: fnact.Heartbeat(checkpoint=Blob("c" * k)),
+    )  # fmt: skip
     assert report.startswith(expected), report[:200]
-    assert container.runs()["sized_checkpoint"] == 1
+    assert runs == 1
 
 
 async def test_oversized_activity_input_fails_in_the_workflow_at_once(
@@ -116,7 +131,7 @@ async def test_late_zombie_temporary_file_is_removed_when_the_run_ends(
 ) -> None:
     """A zombie's .part, left after its retry completed, is gone once the run ends."""
     queue, _ = limits
-    assert await play(client, queue, Job("zombie_write", 10 * 1024 * 1024)) == "ok 1"
+    assert await run_job(client, queue, Job("zombie_write", 10 * 1024 * 1024)) == "ok 1"
     (small,) = tmp_path.rglob("small.txt")
     assert small.read_text() == "done"
 
@@ -124,3 +139,12 @@ async def test_late_zombie_temporary_file_is_removed_when_the_run_ends(
         return not list(tmp_path.rglob("*.part"))
 
     await eventually(no_parts, within=5)
+
+
+async def test_result_over_the_payload_limit_fails_once(play: Play) -> None:
+    """A 3 MB result fails at once, non-retryable, with its size; Temporal would retry it."""
+    outcome = await play("huge", value=3 * 1024 * 1024, attempts=3)
+    assert outcome.kind == "exception"
+    assert "'huge' result is 3,145,764 bytes, over the 2,097,152-byte payload limit" in str(
+        outcome.error
+    )

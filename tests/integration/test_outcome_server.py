@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import temporalio.client
-from temporalio.client import WorkflowFailureError
 
-from tests.apps.scenario_app import Journal, RunArgs, Scenario
-from tests.integration.conftest import Play, eventually
+from tests.apps.scenario_app import Journal
+from tests.integration.conftest import Play, cancel_mid_activity
 
 pytestmark = pytest.mark.integration
 
@@ -57,17 +54,8 @@ async def test_cancellation_is_reraised_not_swallowed(
     client: temporalio.client.Client, worker: str, journal: Journal
 ) -> None:
     """Cancelling the workflow cancels the activity, which re-raises; the run is cancelled."""
-    handle = await client.start_workflow(
-        Scenario.run,
-        RunArgs(scenario="wait_forever"),
-        id=f"cancel-{uuid.uuid4().hex[:8]}",
-        task_queue=worker,
-    )
-    await eventually(lambda: bool(journal.calls))
-    await handle.cancel()
-    with pytest.raises(WorkflowFailureError) as caught:
-        await handle.result()
-    assert type(caught.value.cause).__name__ == "CancelledError"
+    handle, failure = await cancel_mid_activity(client, worker, journal, "wait_forever")
+    assert type(failure.cause).__name__ == "CancelledError"
     assert journal.cancelled == 1
     description = await handle.describe()
     assert description.status == temporalio.client.WorkflowExecutionStatus.CANCELED

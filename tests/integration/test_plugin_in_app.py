@@ -19,7 +19,7 @@ import fnact.worker
 from fnact._worker._interceptor import RunHeadersInterceptor
 from fnact.worker import DevServer
 from tests.apps.plugin_app import Checkout, Order, price, tag
-from tests.apps.run_context_app import ACTIVITIES, WORKFLOWS, FanOut, Load, RunCtxContainer
+from tests.apps.run_context_app import ACTIVITIES, WORKFLOWS, FanOut, Load, RunContextContainer
 
 # --8<-- [end:imports]
 
@@ -56,7 +56,7 @@ async def test_worker_only_plugin_runs_stateful_fnact_activities(
     temporal_server: DevServer, fnact_task_queue: str
 ) -> None:
     """A plugin given only to Worker(...) on a plain client runs fnact activities with state."""
-    container = RunCtxContainer()
+    container = RunContextContainer()
     plain = await temporalio.client.Client.connect(temporal_server.address)
     worker = temporalio.worker.Worker(
         plain,

@@ -15,7 +15,7 @@ import fnact.worker
 from fnact.exceptions import WorkerConfigurationError
 from fnact.worker import DevServer
 from tests.apps.scenario_app import Container, echo, multiply
-from tests.integration.test_heartbeats import WorkerProcess
+from tests.integration.conftest import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

@@ -22,22 +22,22 @@ from tests.apps.workflow_api_app import (
     Noted,
     Outcome,
     Squares,
-    WfApiContainer,
     WithOptions,
+    WorkflowApiContainer,
 )
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def container() -> WfApiContainer:
+def container() -> WorkflowApiContainer:
     """Return a fresh container for one test."""
-    return WfApiContainer()
+    return WorkflowApiContainer()
 
 
 @pytest.fixture
 async def queue(
-    client: temporalio.client.Client, container: WfApiContainer, fnact_task_queue: str
+    client: temporalio.client.Client, container: WorkflowApiContainer, fnact_task_queue: str
 ) -> AsyncIterator[str]:
     """Run a worker of the app's workflows and activities; yield its task queue."""
     worker = fnact.worker.create_worker(
@@ -70,7 +70,7 @@ async def test_start_activity_handles_fan_out_with_gather(
 
 
 async def test_local_activity_uses_the_run_state(
-    client: temporalio.client.Client, queue: str, container: WfApiContainer
+    client: temporalio.client.Client, queue: str, container: WorkflowApiContainer
 ) -> None:
     """Local activities see the run's args in ctx.state (built once) and return typed Failures."""
     handle = await client.start_workflow(

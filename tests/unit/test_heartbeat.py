@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from datetime import timedelta
 
 import msgspec
@@ -16,25 +15,16 @@ from temporalio.testing import ActivityEnvironment
 import fnact
 import fnact.testing
 from fnact._heartbeat import decode_checkpoint, run_with_heartbeats, send_interval
+from tests.unit.conftest import HeartbeatSink
 
 
 class Cursor(msgspec.Struct):
     next: int
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.beats: list[fnact.Heartbeat] = []
-        self.threads: set[int] = set()
-
-    def __call__(self, beat: fnact.Heartbeat) -> None:
-        self.beats.append(beat)
-        self.threads.add(threading.get_ident())
-
-
 async def test_tight_loop_sends_once_then_the_newest_before_the_deadline() -> None:
     """A thousand calls inside one interval send the first at once and the newest later."""
-    sink = Sink()
+    sink = HeartbeatSink()
     beater = fnact.Heartbeater(interval=0.05, sink=sink)
     for n in range(1000):
         beater.record(float(n), f"item {n}")
@@ -46,22 +36,16 @@ async def test_tight_loop_sends_once_then_the_newest_before_the_deadline() -> No
 
 async def test_checkpoint_is_kept_in_later_heartbeats() -> None:
     """Once recorded, a checkpoint travels with every later heartbeat."""
-    sink = Sink()
+    sink = HeartbeatSink()
     ctx = fnact.ActivityContext(heartbeat=sink)
     ctx.checkpoint(Cursor(next=3))
     ctx.heartbeat(progress=50, message="Halfway done")
     assert sink.beats[-1] == fnact.Heartbeat(50, "Halfway done", Cursor(next=3))
 
 
-def test_checkpoint_rejects_none() -> None:
-    """None is not a checkpoint."""
-    with pytest.raises(ValueError, match="must not be None"):
-        fnact.ActivityContext(heartbeat=Sink()).checkpoint(None)
-
-
 async def test_failure_flushes_the_newest_details() -> None:
     """When the body raises, the newest unsent checkpoint is sent before the error propagates."""
-    sink = Sink()
+    sink = HeartbeatSink()
     beater = fnact.Heartbeater(interval=60, sink=sink)
 
     async def body() -> None:
@@ -76,7 +60,7 @@ async def test_failure_flushes_the_newest_details() -> None:
 
 async def test_auto_beats_until_the_body_returns() -> None:
     """Auto beats keep going while the body runs and stop when it returns."""
-    sink = Sink()
+    sink = HeartbeatSink()
     beater = fnact.Heartbeater(interval=0.01, auto_interval=0.01, sink=sink)
     await run_with_heartbeats(asyncio.sleep(0.1), beater)
     sent = len(sink.beats)
@@ -90,7 +74,7 @@ async def test_stalled_body_stops_auto_beats_and_logs_once(
 ) -> None:
     """With no progress past the stall timeout, beats stop and one warning is logged."""
     caplog.set_level(logging.WARNING, logger="fnact.heartbeat")
-    sink = Sink()
+    sink = HeartbeatSink()
     beater = fnact.Heartbeater(
         interval=0.01, auto_interval=0.01, sink=sink, stall_timeout=0.05, name="export"
     )
@@ -108,22 +92,6 @@ async def test_stalled_body_stops_auto_beats_and_logs_once(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-
-
-async def test_heartbeats_from_a_blocking_thread_reach_the_loop() -> None:
-    """ctx.heartbeat inside run_blocking is marshalled to the event loop's thread."""
-    sink = Sink()
-    ctx = fnact.ActivityContext(heartbeat=sink)
-
-    def blocking() -> str:
-        for n in range(3):
-            ctx.heartbeat(progress=n)
-        return "done"
-
-    assert await ctx.run_blocking(blocking) == "done"
-    await asyncio.sleep(0.01)
-    assert [b.progress for b in sink.beats] == [0, 1, 2]
-    assert sink.threads == {threading.get_ident()}
 
 
 def test_checkpoint_decodes_typed_or_none() -> None:
@@ -188,16 +156,9 @@ def test_checkpoint_with_a_field_the_type_lost_is_refused() -> None:
         decode_checkpoint([{"checkpoint": {"next": 4}}], Renamed)
 
 
-async def test_checkpoint_can_carry_progress() -> None:
-    """ctx.checkpoint records progress and message in the same heartbeat."""
-    sink = Sink()
-    fnact.ActivityContext(heartbeat=sink).checkpoint(Cursor(next=2), progress=40, message="p2")
-    assert sink.beats == [fnact.Heartbeat(40, "p2", Cursor(next=2))]
-
-
 def test_oversized_heartbeat_message_fails_without_retry() -> None:
     """A heartbeat message too large to send fails non-retryable before it is recorded."""
-    sink = Sink()
+    sink = HeartbeatSink()
     beater = fnact.Heartbeater(interval=0.0, sink=sink, payload_limit=4000, name="export")
     beater.record(None, "x" * 3000)
     with pytest.raises(ApplicationError) as caught:

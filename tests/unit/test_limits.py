@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from fnact._adapter import build_adapter
 from fnact._converter import NonFiniteFloatError, data_converter, to_payload
 from fnact._limits import payloads_size
 from fnact._paths import output_file, remove_run_parts
-from fnact.testing import run_activity
+from fnact.testing import ActivityHarness, assert_success, run_activity
 
 LIMIT = 20_000
 
@@ -158,23 +159,6 @@ def test_file_names_under_the_folder_are_accepted(tmp_path: Path, name: str) -> 
     assert path != tmp_path
 
 
-def test_write_output_dot_leaves_the_run_folder_usable(tmp_path: Path) -> None:
-    """write_output('.') is refused, and later writes of the run still work."""
-    info = fnact.testing.activity_info()
-    ctx = fnact.ActivityContext(info=info, output_root=tmp_path, run_started=_started())
-    for bad in (".", "./", "a/."):
-        with pytest.raises(ValueError, match="output file name"):
-            ctx.write_output(bad, b"data")
-    assert ctx.write_output("ok.txt", b"data").read_bytes() == b"data"
-    assert ctx.output_path.is_dir()
-
-
-def _started() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime(2026, 1, 1, tzinfo=UTC)
-
-
 def test_run_end_removes_every_temporary_file_of_the_run(tmp_path: Path) -> None:
     """At the run's end every .part left by killed attempts goes; real files stay."""
     (tmp_path / "a").mkdir()
@@ -254,3 +238,54 @@ async def test_missing_top_level_input_field_names_the_path() -> None:
         await env.run(adapter, raw)
     assert caught.value.non_retryable
     assert "Object missing required field `score` - at `$`" in caught.value.message
+
+
+class Job(msgspec.Struct):
+    parts: int
+    size: int = 10
+    crash_after: int = -1
+
+
+@fnact.activity
+async def big_result(ctx: fnact.ActivityContext, job: Job) -> Result[str, fnact.Fault]:
+    return Success("x" * job.size)
+
+
+@fnact.activity
+async def big_checkpoint(ctx: fnact.ActivityContext, job: Job) -> Result[int, fnact.Fault]:
+    ctx.checkpoint(
+        Job(parts=0, size=job.size, crash_after=-1) if job.size < 10 else ["y" * job.size]
+    )
+    return Success(0)
+
+
+async def test_result_over_the_payload_limit_fails_without_retry(harness: ActivityHarness) -> None:
+    """A result over the limit fails non-retryable, naming its size and the limit."""
+    harness.override(settings=replace(harness.container.settings(), payload_limit=1000))
+    ok = await harness.run(big_result, Job(parts=0, size=900))
+    assert assert_success(ok.result) == "x" * 900
+    run = await harness.run(big_result, Job(parts=0, size=5000))
+    assert isinstance(run.exception, ApplicationError)
+    assert run.exception.non_retryable
+    assert run.exception.type == "PayloadTooLarge"
+    assert "'big_result' result is 5,032 bytes, over the 1,000-byte payload limit" in str(
+        run.exception
+    )
+
+
+async def test_default_limit_is_two_megabytes(harness: ActivityHarness) -> None:
+    """Without configuration the limit is Temporal's 2 MB."""
+    run = await harness.run(big_result, Job(parts=0, size=2 * 1024 * 1024))
+    assert isinstance(run.exception, ApplicationError)
+    assert "over the 2,097,152-byte payload limit" in str(run.exception)
+
+
+async def test_checkpoint_over_the_limit_fails_without_retry(harness: ActivityHarness) -> None:
+    """A checkpoint over the limit fails non-retryable before it is sent."""
+    settings = harness.container.settings()
+    harness.override(settings=replace(settings, payload_limit=1000, heartbeat_interval=None))
+    run = await harness.run(big_checkpoint, Job(parts=0, size=5000), heartbeat_timeout=None)
+    assert isinstance(run.exception, ApplicationError)
+    assert run.exception.type == "PayloadTooLarge"
+    assert "checkpoint" in str(run.exception)
+    assert run.heartbeats == []

@@ -152,16 +152,6 @@ def test_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
     assert len(cache) == 1
 
 
-def test_settings_refuse_a_negative_inline_limit_and_a_zero_interval() -> None:
-    """Bad run-context settings fail when the Settings are built, naming the field."""
-    from datetime import timedelta
-
-    with pytest.raises(ValueError, match=r"Settings\.inline_args_limit"):
-        fnact.Settings(inline_args_limit=-1)
-    with pytest.raises(ValueError, match=r"Settings\.run_end_check_interval"):
-        fnact.Settings(run_end_check_interval=timedelta(0))
-
-
 async def test_plain_activity_path_under_activity_environment_needs_run_started_at() -> None:
     """Without a worker the start time comes from run_started_at, else a clear error says so."""
     import fnact.testing
