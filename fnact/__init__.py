@@ -19,7 +19,7 @@ from fnact._paths import build_output_path
 from fnact._secret import Secret
 from fnact._version import __version__ as __version__
 
-__getattr__ = moved_names(
+_moved = moved_names(
     "fnact",
     {
         **dict.fromkeys(
@@ -48,6 +48,12 @@ __getattr__ = moved_names(
         "FakeClock": "fnact.testing",
     },
 )
+
+
+def __getattr__(name: str) -> object:
+    """Return a name that moved to another module, warning with its new import path."""
+    return _moved(name)
+
 
 __all__ = [
     "Activity",

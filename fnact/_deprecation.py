@@ -34,7 +34,7 @@ def moved_names(module: str, moved: Mapping[str, str]) -> Callable[[str], Any]:
         warnings.warn(
             f"{module}.{name} moved: import it from {new}; the old path goes in fnact {REMOVED_IN}",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of the package's __getattr__
         )
         return getattr(importlib.import_module(new), name)
 

@@ -23,7 +23,7 @@ from fnact.testing._protocols import StartWorker
 from fnact.testing._rehearsal import Crash, CrashRehearsal, RehearsedCrash
 from fnact.testing._run import ActivityRun, StateCounts
 
-__getattr__ = moved_names(
+_moved = moved_names(
     "fnact.testing",
     {
         "DevServer": "fnact.worker",
@@ -31,6 +31,12 @@ __getattr__ = moved_names(
         "find_temporal_cli": "fnact.worker",
     },
 )
+
+
+def __getattr__(name: str) -> object:
+    """Return a name that moved to another module, warning with its new import path."""
+    return _moved(name)
+
 
 __all__ = [
     "ActivityHarness",
