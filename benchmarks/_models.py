@@ -2,7 +2,8 @@
 
 - the per-call activity (``added-cost``, ``metrics-cost``): a 4-field `Order` priced into a
   3-field `Quote`, as an fnact activity, a plain Temporal activity and a plain activity with
-  dataclasses for Temporal's default converter;
+  dataclasses for Temporal's default converter, and as an fnact activity taking the same
+  input as a pydantic model (``pydantic-input``);
 - the records of the converter comparison (``converters``), all built from the same fields;
 - the run state of ``state-access``;
 - the run-context workload (``run-context``): a run's input (`Job`), its SQLite handler
@@ -455,3 +456,27 @@ def sqlite_container(path: str, **settings: Any) -> SqliteContainer:
     if settings:
         container.settings.override(providers.Object(fnact.Settings(**settings)))
     return container
+
+
+# --- pydantic-input: the per-call activity with a pydantic input ---------------------------------
+
+
+class OrderModel(pydantic.BaseModel):
+    """`Order` as a pydantic model: the same 4 fields."""
+
+    order_id: int
+    customer: str
+    quantity: int
+    unit_price: float
+
+
+@fnact.activity
+async def quote_fnact_model(
+    ctx: fnact.ActivityContext, order: OrderModel
+) -> Result[Quote, OutOfStock]:
+    """Price ``order`` as `quote_fnact` does, from a pydantic input."""
+    return Success(
+        Quote(
+            order.order_id, order.quantity * order.unit_price, f"{order.customer}/{order.order_id}"
+        )
+    )

@@ -171,26 +171,33 @@ async def timed_call_rounds(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Target:
-    """A measured figure and the goal it is held to."""
+    """A measured figure and the goal it is held to (``None``: reported, held to none)."""
 
     name: str
     measured: float
-    goal: float
+    goal: float | None
     unit: str
     higher_is_better: bool
     digits: int = 2
 
     @property
     def met(self) -> bool:
-        """Whether the measured figure meets the goal."""
+        """Whether the measured figure meets the goal; always, when it has none."""
+        if self.goal is None:
+            return True
         if self.higher_is_better:
             return self.measured >= self.goal
         return self.measured <= self.goal
 
     def line(self) -> str:
-        """Return the report line: ``target <name>: <measured> (goal <goal>) ok|MISS``."""
+        """Return the report line: ``target <name>: <measured> (goal <goal>) ok|MISS``.
+
+        A target without a goal ends ``(reported, no goal)``.
+        """
         sep = "" if self.unit == TIMES else " "
         relation = "≥" if self.higher_is_better else "≤"
         measured = f"{self.measured:.{self.digits}f}{sep}{self.unit}"
+        if self.goal is None:
+            return f"target {self.name}: {measured} (reported, no goal)"
         goal = f"{relation} {self.goal:g}{sep}{self.unit}"
         return f"target {self.name}: {measured} (goal {goal}) {'ok' if self.met else 'MISS'}"

@@ -116,8 +116,8 @@ def _scan(info: mi.Type, seen: set[int]) -> tuple[bool, bool]:
     if isinstance(info, mi.CustomType):
         model = is_model_class(info.cls)
         return model, model
-    if id(info) in seen:
-        return False, False
+    if id(info) in seen:  # seen already (a recursive type): its first visit counted
+        return False, True
     seen.add(id(info))
     plain = isinstance(info, _NESTED_TYPES) and not any(
         getattr(info, name, None) is not None for name in _CONSTRAINTS
