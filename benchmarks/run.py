@@ -32,13 +32,16 @@ from benchmarks.bench_import_time import run_import_time  # noqa: E402
 from benchmarks.bench_large_result import bench_large_result  # noqa: E402
 from benchmarks.bench_metrics_cost import bench_metrics_cost  # noqa: E402
 from benchmarks.bench_output_write import bench_output_write  # noqa: E402
+from benchmarks.bench_pydantic_input import bench_pydantic_input  # noqa: E402
 from benchmarks.bench_run_context import bench_run_context  # noqa: E402
+from benchmarks.bench_run_end import bench_run_end  # noqa: E402
 from benchmarks.bench_state_access import run_state_access  # noqa: E402
 from benchmarks.bench_state_memory import run_state_memory  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[list[Target]]]] = {
     "added-cost": bench_added_cost,
     "metrics-cost": bench_metrics_cost,
+    "pydantic-input": bench_pydantic_input,
     "converters": run_converters,
     "state-access": run_state_access,
     "state-memory": run_state_memory,
@@ -47,6 +50,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[list[Target]]]] = {
     "run-context": bench_run_context,  # starts a dev server
     "output-write": bench_output_write,  # starts a moto S3 server
     "large-result": bench_large_result,  # starts a dev server
+    "run-end": bench_run_end,  # starts a dev server and two worker processes; about 2 min
 }
 """Every benchmark by the name ``--only`` takes, in report order."""
 ALIASES = {
