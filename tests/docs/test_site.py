@@ -31,6 +31,9 @@ PAGES = {
     "handlers": "how-to/handlers-threads-and-concurrency/",
     "operations": "how-to/operate-in-production/",
     "change-types": "how-to/change-activity-types/",
+    "object-storage": "how-to/store-outputs-in-object-storage/",
+    "large-data": "how-to/pass-large-data-between-activities/",
+    "pydantic": "how-to/use-pydantic-models/",
 }
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
