@@ -5,7 +5,7 @@ workers is `fnact.worker`; the workflow side is `fnact.workflow`; writing a stat
 store is `fnact.state`; tests use `fnact.testing`; errors live in `fnact.exceptions`.
 """
 
-from fnact._activity import Activity, ActivityOptions, activity
+from fnact._activity import Activity, ActivityDecorator, ActivityOptions, SyncActivity, activity
 from fnact._attempt import get_workflow_id, get_workflow_run_id
 from fnact._clock import Clock, SystemClock
 from fnact._container import Container, Settings
@@ -58,6 +58,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Activity",
     "ActivityContext",
+    "ActivityDecorator",
     "ActivityOptions",
     "BoundLogger",
     "Clock",
@@ -70,6 +71,7 @@ __all__ = [
     "Outputs",
     "Secret",
     "Settings",
+    "SyncActivity",
     "SystemClock",
     "activity",
     "auto_heartbeater",

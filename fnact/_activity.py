@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast, overload
 
 import msgspec
 import msgspec.inspect
@@ -25,6 +25,7 @@ from dependency_injector import wiring
 from returns.result import Result
 from temporalio.common import RetryPolicy
 
+from fnact._concurrency import ConcurrencyLimit
 from fnact._context import ActivityContext
 from fnact._converter import new_decoder
 from fnact._outcome import plain_activity_call
@@ -32,7 +33,15 @@ from fnact._pydantic import is_model_class, needs_pydantic
 from fnact._secret import Secret
 from fnact.exceptions import ActivityDefinitionError, DependencyError
 
-__all__ = ["Activity", "ActivityDefinition", "ActivityOptions", "Dependency", "activity"]
+__all__ = [
+    "Activity",
+    "ActivityDecorator",
+    "ActivityDefinition",
+    "ActivityOptions",
+    "Dependency",
+    "SyncActivity",
+    "activity",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -101,7 +110,8 @@ class ActivityDefinition:
     """Everything fnact learned about an activity when it was decorated."""
 
     name: str
-    fn: Callable[..., Coroutine[Any, Any, Any]]
+    fn: Callable[..., Any]
+    """The decorated function: an ``async def``, or a plain ``def`` (see `is_async`)."""
     options: ActivityOptions
     arg_type: Any
     result_type: Any
@@ -116,6 +126,10 @@ class ActivityDefinition:
     """Stop auto beats after this long without progress, so Temporal retries the attempt."""
     checkpoint_type: Any = None
     """The type of the activity's checkpoints, checked when a retry starts."""
+    is_async: bool = True
+    """``False`` for a plain ``def``: a worker runs it on its activity executor's threads."""
+    concurrency: ConcurrencyLimit | None = None
+    """At most this many executions at once per worker process (``max_concurrent``)."""
 
     @property
     def qualname(self) -> str:
@@ -132,7 +146,8 @@ class Activity(Generic[P, R, E]):
     ``temporalio.workflow.execute_activity`` or any other of temporalio's activity
     calls, it fails the workflow at once with a non-retryable ``ApplicationError``
     of type ``PlainActivityCall`` that names `fnact.workflow.execute_activity`, on
-    any worker.
+    any worker. A plain ``def`` becomes a `SyncActivity`, whose direct call returns
+    the `Result` itself.
     """
 
     __slots__ = ("__dict__", "definition")
@@ -141,7 +156,7 @@ class Activity(Generic[P, R, E]):
         self.definition: ActivityDefinition = definition
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             setattr(self, attr, getattr(definition.fn, attr, None))
-        self.__wrapped__: Callable[..., Coroutine[Any, Any, Any]] = definition.fn
+        self.__wrapped__: Callable[..., Any] = definition.fn
 
     @property
     def name(self) -> str:
@@ -150,6 +165,10 @@ class Activity(Generic[P, R, E]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, Result[R, E]]:
         """Call the function itself; every dependency must be passed explicitly."""
+        coroutine: Coroutine[Any, Any, Result[R, E]] = self._call(args, kwargs)
+        return coroutine
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         missing = [
             dep.name
             for index, dep in enumerate(self.definition.dependencies, start=2)
@@ -164,6 +183,27 @@ class Activity(Generic[P, R, E]):
 
     def __repr__(self) -> str:
         return f"<fnact activity {self.definition.name!r} ({self.definition.qualname})>"
+
+
+class SyncActivity(Activity[P, R, E]):
+    """A plain ``def`` turned into an fnact activity by `fnact.activity`.
+
+    Everything said of `Activity` holds, except how it runs: a worker runs the
+    function in a thread of its activity executor (a ``ThreadPoolExecutor``, which
+    `fnact.worker.Plugin` provides when the worker has none), with the same
+    context, so blocking code needs no ``await ctx.run_blocking(...)``. Calling it
+    directly (in a unit test) returns the `Result` itself, not a coroutine.
+    """
+
+    __slots__ = ()
+
+    # The override returns the Result itself: a sync function is not awaited.
+    def __call__(  # type: ignore[override]
+        self, *args: P.args, **kwargs: P.kwargs
+    ) -> Result[R, E]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """Call the function itself and return its `Result`; pass every dependency explicitly."""
+        result: Result[R, E] = self._call(args, kwargs)
+        return result
 
 
 def _refuse_plain_call(self: Activity[Any, Any, Any]) -> Any:
@@ -189,11 +229,36 @@ setattr(Activity, "__temporal_activity_definition", property(_refuse_plain_call)
 
 
 _Fn = Callable[P, Coroutine[Any, Any, Result[R, E]]]
-# The public signatures below spell `_Fn` out: the reference renders them as written.
+_SyncFn = Callable[P, Result[R, E]]
+# The public signatures below spell `_Fn` and `_SyncFn` out: the reference renders them
+# as written.
+
+
+class ActivityDecorator(Protocol):
+    """What ``fnact.activity(...)`` with options returns: apply it to the function.
+
+    An ``async def`` becomes an `Activity`, a plain ``def`` a `SyncActivity`.
+    """
+
+    @overload
+    def __call__(
+        self, fn: Callable[P, Coroutine[Any, Any, Result[R, E]]], /
+    ) -> Activity[P, R, E]: ...
+
+    @overload
+    def __call__(self, fn: Callable[P, Result[R, E]], /) -> SyncActivity[P, R, E]: ...
+
+    def __call__(self, fn: Callable[..., Any], /) -> Activity[Any, Any, Any]:
+        """Turn ``fn`` into an fnact activity with the options given."""
+        ...
 
 
 @overload
 def activity(fn: Callable[P, Coroutine[Any, Any, Result[R, E]]], /) -> Activity[P, R, E]: ...
+
+
+@overload
+def activity(fn: Callable[P, Result[R, E]], /) -> SyncActivity[P, R, E]: ...
 
 
 @overload
@@ -207,11 +272,12 @@ def activity(
     auto_heartbeat: bool | None = None,
     stall_timeout: timedelta | None = None,
     checkpoint: type[Any] | None = None,
-) -> Callable[[Callable[P, Coroutine[Any, Any, Result[R, E]]]], Activity[P, R, E]]: ...
+    max_concurrent: int | None = None,
+) -> ActivityDecorator: ...
 
 
 def activity(
-    fn: Callable[P, Coroutine[Any, Any, Result[R, E]]] | None = None,
+    fn: Callable[..., Any] | None = None,
     /,
     *,
     name: str | None = None,
@@ -222,15 +288,17 @@ def activity(
     auto_heartbeat: bool | None = None,
     stall_timeout: timedelta | None = None,
     checkpoint: type[Any] | None = None,
-) -> (
-    Activity[P, R, E]
-    | Callable[[Callable[P, Coroutine[Any, Any, Result[R, E]]]], Activity[P, R, E]]
-):
+    max_concurrent: int | None = None,
+) -> Activity[Any, Any, Any] | ActivityDecorator:
     """Turn ``async def f(ctx, args, *deps) -> Result[R, E]`` into an fnact activity.
 
     The first parameter is the `ActivityContext`; the second, the activity's
     typed input; any further parameter declares a dependency with a
     dependency-injector marker default (``db: Database = Provide[Container.db]``).
+
+    A plain ``def f(ctx, args, *deps) -> Result[R, E]`` becomes a `SyncActivity`:
+    a worker runs it in a thread of its activity executor, with the same context
+    (the how-to "Sync activities and blocking code" says what works in the thread).
 
     Args:
         fn: the function, when the decorator is used bare.
@@ -247,10 +315,14 @@ def activity(
             attempt (a warning is logged); ``None`` never stops.
         checkpoint: the msgspec Struct type of ``ctx.checkpoint`` values; a retry
             whose recorded checkpoint no longer decodes fails at once, non-retryable.
+        max_concurrent: run at most this many executions of the activity at once in
+            each worker process; the others wait their turn, each holding its worker
+            slot while its start-to-close timer runs and heartbeating if it has a
+            heartbeat timeout. ``None``: no limit but the worker's.
 
     Raises:
-        ActivityDefinitionError: the function's signature is wrong; the message
-            names the function and what is wrong.
+        ActivityDefinitionError: the function's signature is wrong, or an option is
+            out of range; the message names the function and what is wrong.
 
     Examples:
         >>> from returns.result import Result, Success
@@ -270,17 +342,28 @@ def activity(
     _check_options(options, name)
     if stall_timeout is not None and stall_timeout <= timedelta(0):
         raise ActivityDefinitionError("fnact.activity: stall_timeout must be positive")
+    if max_concurrent is not None and (
+        isinstance(max_concurrent, bool)
+        or not isinstance(max_concurrent, int)
+        or max_concurrent < 1
+    ):
+        raise ActivityDefinitionError(
+            f"fnact.activity: max_concurrent must be a positive int or None, not {max_concurrent!r}"
+        )
 
-    def decorate(function: _Fn[P, R, E]) -> Activity[P, R, E]:
+    def decorate(function: Callable[..., Any]) -> Activity[Any, Any, Any]:
         definition = dataclasses.replace(
             _define(function, name, options),
             auto_heartbeat=auto_heartbeat,
             stall_timeout=stall_timeout,
             checkpoint_type=checkpoint,
+            concurrency=None if max_concurrent is None else ConcurrencyLimit(max_concurrent),
         )
-        return Activity(definition)
+        return Activity(definition) if definition.is_async else SyncActivity(definition)
 
-    return decorate if fn is None else decorate(fn)
+    if fn is None:
+        return cast(ActivityDecorator, decorate)
+    return decorate(fn)
 
 
 def _check_options(options: ActivityOptions, name: str | None) -> None:
@@ -301,9 +384,9 @@ def _define(
         return ActivityDefinitionError(f"fnact.activity: {where}: {problem}")
 
     if not callable(fn) or isinstance(fn, type):
-        raise fail("expected an async function")
-    if not inspect.iscoroutinefunction(fn):
-        raise fail("must be an `async def` function")
+        raise fail("expected an `async def` or a plain `def` function")
+    if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
+        raise fail("must be an `async def` or a plain `def` function, not a generator")
     try:
         hints = typing.get_type_hints(fn)
     except Exception as exc:
@@ -368,6 +451,7 @@ def _define(
         handler_type=handler_type,
         workflow_args_type=wf_args_type,
         uses_state=uses_state,
+        is_async=inspect.iscoroutinefunction(fn),
     )
 
 
@@ -387,7 +471,7 @@ def _check_type(hint: Any, what: str, fail: Callable[[str], ActivityDefinitionEr
     if custom is not None:
         raise fail(
             f"its {what} {hint!r} cannot be encoded by msgspec: {custom!r} is not a "
-            "msgspec.Struct, dataclass, pydantic model or built-in type"
+            "msgspec.Struct, dataclass, pydantic v2 model or built-in type"
         )
     if needs_pydantic(hint):
         try:

@@ -16,6 +16,7 @@ step it names.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 from collections.abc import Awaitable, Callable
 from types import FrameType
@@ -30,6 +31,7 @@ from temporalio.exceptions import ApplicationError
 
 from fnact._activity import ActivityDefinition, Dependency
 from fnact._attempt import cancellation_reason, current_attempt, set_attempt
+from fnact._concurrency import ConcurrencyLimit
 from fnact._context import ActivityContext
 from fnact._converter import (
     NonFiniteFloatError,
@@ -63,7 +65,8 @@ from fnact._outcome import (
 )
 from fnact._run_facts import is_standalone, run_ids, run_key
 from fnact._state import RunKey, StateStore
-from fnact.exceptions import DependencyError, StateError
+from fnact._threads import run_in_thread
+from fnact.exceptions import DependencyError, StateError, WorkerConfigurationError
 
 __all__ = ["FNACT_ADAPTER", "build_adapter", "resolve_provider"]
 
@@ -226,9 +229,11 @@ class _Steps:
     """The adapter's steps for one activity, bound to its container, in the order they run.
 
     `build_adapter` builds one per activity, once, and composes its steps into
-    the function Temporal calls: `decode_input`, `resolve_dependencies`,
+    the function Temporal calls: `wait_for_slot` (for an activity with
+    ``max_concurrent``), `decode_input`, `resolve_dependencies`,
     `build_context` (with `heartbeater_for` and, for stateful activities,
-    `lease`), then `run`, which ends with `map_outcome`.
+    `lease`), then `run`, which awaits the body (a sync one through `in_thread`)
+    and ends with `map_outcome`.
     """
 
     def __init__(self, definition: ActivityDefinition, container: containers.Container) -> None:
@@ -264,6 +269,29 @@ class _Steps:
         )
         self.metrics: ActivityMetrics | None = None  # build_adapter sets the worker's
         self.offload_threshold: int | None = None  # and its external storage threshold
+        self.is_async = definition.is_async
+        self.executor: concurrent.futures.Executor | None = None  # and a sync one's executor
+
+    # --- 0. wait for a slot, for an activity with max_concurrent
+
+    async def wait_for_slot(self, concurrency: ConcurrencyLimit) -> None:
+        """Wait until this process runs fewer attempts of the activity than its ``max_concurrent``.
+
+        While it waits, an attempt with a heartbeat timeout heartbeats, resending the
+        details it started with (a retry's checkpoint stays what the server holds), and
+        so learns of cancellation. Cancelled while waiting, it releases the run's state
+        as a cancelled body does (kept when paused or reset).
+        """
+        info = temporalio.activity.info()
+        timeout = info.heartbeat_timeout
+        details = info.heartbeat_details
+        beat = None if timeout is None else lambda: temporalio.activity.heartbeat(*details)
+        try:
+            await concurrency.acquire(beat, send_interval(timeout))
+        except asyncio.CancelledError:
+            if cancellation_reason() not in ("paused", "reset"):
+                await self.release(info)
+            raise
 
     # --- 1. decode input
 
@@ -424,10 +452,11 @@ class _Steps:
         """
         fn = self.fn
         try:
+            body = fn(ctx, args, **kwargs) if self.is_async else self.in_thread(ctx, args, kwargs)
             if heartbeater is None:
-                result = await fn(ctx, args, **kwargs)
+                result = await body
             else:
-                result = await run_with_heartbeats(fn(ctx, args, **kwargs), heartbeater)
+                result = await run_with_heartbeats(body, heartbeater)
         except asyncio.CancelledError:
             ctx._flush()  # the newest checkpoint reaches Temporal before the attempt ends
             reason = cancellation_reason()
@@ -464,6 +493,19 @@ class _Steps:
         ):
             await self.release(ctx.info)
         raise outcome
+
+    async def in_thread(
+        self, ctx: ActivityContext[Any, Any], args: Any, kwargs: dict[str, Any]
+    ) -> Any:
+        """Run a sync function in the worker's activity executor; the event loop stays free.
+
+        The context's heartbeater is built here, on the loop, so the thread's
+        heartbeats and checkpoints are handed to the loop that sends them.
+        """
+        _ = ctx.heartbeater
+        ctx._loop = asyncio.get_running_loop()
+        assert self.executor is not None  # build_adapter refuses a sync activity without one
+        return await run_in_thread(self.executor, self.fn, (ctx, args), kwargs)
 
     # --- 5. map outcome
 
@@ -531,13 +573,16 @@ def build_adapter(
     metrics: WorkerMetrics | None = None,
     *,
     offload_threshold: int | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> AdapterFn:
     """Build the function Temporal calls for ``definition``, bound to ``container``.
 
     Each attempt's outcome is counted in ``metrics`` (the worker's instruments;
     none recorded without). ``offload_threshold`` is the size from which the
     worker's data converter stores payloads externally: results and checkpoints
-    that will be offloaded are not refused for their size.
+    that will be offloaded are not refused for their size. ``executor`` runs a
+    sync activity's function (the worker's ``activity_executor``, a
+    ``ThreadPoolExecutor``); an ``async def`` needs none.
 
     The function is a plain ``async def``: Temporal checks it with
     `inspect.iscoroutinefunction` on every call, which costs a callable instance
@@ -545,9 +590,17 @@ def build_adapter(
 
     Raises:
         DependencyError: a dependency the activity declares is not in ``container``.
+        WorkerConfigurationError: the activity is sync and no ``executor`` is given.
     """
     steps = _Steps(definition, container)
     steps.offload_threshold = offload_threshold
+    if not definition.is_async:
+        if executor is None:
+            raise WorkerConfigurationError(
+                f"sync activity {definition.qualname} runs in a thread of an executor, and "
+                "none was given (fnact.worker.Plugin passes the worker's activity_executor)"
+            )
+        steps.executor = executor
     has_deps = bool(steps.deps)
     uses_state = steps.uses_state
     watches_heartbeats = steps.watches_heartbeats
@@ -617,11 +670,27 @@ def build_adapter(
             counts.ended(exc)
             raise
 
-    run_activity.__name__ = definition.fn.__name__
-    run_activity.__qualname__ = definition.fn.__qualname__
-    run_activity.__module__ = definition.fn.__module__
-    run_activity.__doc__ = definition.fn.__doc__
-    run_activity.__annotations__ = {"raw": RawValue, "return": Any}
-    setattr(run_activity, FNACT_ADAPTER, True)
-    defined: AdapterFn = temporalio.activity.defn(name=definition.name)(run_activity)
+    adapter = run_activity
+    concurrency = definition.concurrency
+    if concurrency is not None:
+
+        async def run_limited(raw: RawValue) -> Any:
+            try:
+                await steps.wait_for_slot(concurrency)  # 0. Wait for a slot.
+            except BaseException as exc:
+                counts.ended(exc)
+                raise
+            try:
+                return await run_activity(raw)
+            finally:
+                concurrency.release()
+
+        adapter = run_limited
+    adapter.__name__ = definition.fn.__name__
+    adapter.__qualname__ = definition.fn.__qualname__
+    adapter.__module__ = definition.fn.__module__
+    adapter.__doc__ = definition.fn.__doc__
+    adapter.__annotations__ = {"raw": RawValue, "return": Any}
+    setattr(adapter, FNACT_ADAPTER, True)
+    defined: AdapterFn = temporalio.activity.defn(name=definition.name)(adapter)
     return defined

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, ParamSpec
@@ -73,6 +74,7 @@ class ActivityContext(Generic[H, W]):
         "_info",
         "_logger",
         "_logger_base",
+        "_loop",
         "_output_path",
         "_output_root",
         "_output_store",
@@ -126,6 +128,7 @@ class ActivityContext(Generic[H, W]):
         self._run_started = run_started
         self._payload_limit = payload_limit
         self._output_path: Path | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def _for_attempt(
@@ -155,6 +158,7 @@ class ActivityContext(Generic[H, W]):
         ctx._run_started = None
         ctx._payload_limit = payload_limit
         ctx._output_path = None
+        ctx._loop = None
         return ctx
 
     @property
@@ -291,7 +295,8 @@ class ActivityContext(Generic[H, W]):
 
         The newest details always reach Temporal before the heartbeat deadline,
         and once more if the attempt fails or is cancelled. Safe to call from a
-        thread started by `run_blocking`.
+        thread started by `run_blocking` and from a sync activity's thread: the
+        heartbeat is handed to the worker's event loop, which sends it.
         """
         self.heartbeater.record(progress, message)
 
@@ -302,7 +307,9 @@ class ActivityContext(Generic[H, W]):
 
         The checkpoint travels in the heartbeat details; the next attempt reads
         it with `last_checkpoint`. Like `heartbeat`, it is throttled, and it can
-        report progress in the same heartbeat.
+        report progress in the same heartbeat. From a sync activity's thread (or a
+        `run_blocking` one), the checkpoint is checked in the calling thread, and
+        the call returns once the event loop has recorded it.
 
         Raises:
             TypeError: ``value`` contains a `Secret` (heartbeat details are stored in clear).
@@ -331,7 +338,37 @@ class ActivityContext(Generic[H, W]):
         `heartbeat` and `checkpoint`.
         """
         _ = self.heartbeater  # built here, on the loop, so the thread's beats reach it
+        self._loop = asyncio.get_running_loop()  # for run_on_loop in the thread
         return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def run_on_loop(self, awaitable: Awaitable[R], /) -> R:
+        """Run ``awaitable`` on the worker's event loop from a sync activity; return its result.
+
+        A sync activity's body (or a `run_blocking` function) runs in a thread, where
+        the context's async API (`outputs`, say) cannot be awaited:
+        ``ctx.run_on_loop(ctx.outputs.write(name, data))`` waits for it in the thread
+        while the loop runs it. Called outside a worker (a unit test calling the sync
+        activity directly), it runs ``awaitable`` with `asyncio.run`.
+
+        Raises:
+            RuntimeError: called on the event loop's own thread, where it would block
+                the loop: await ``awaitable`` instead.
+        """
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never awaited: no warning about it
+            raise RuntimeError(
+                "ActivityContext.run_on_loop: called on a running event loop's thread, "
+                "where it would block the loop; await the awaitable instead"
+            )
+        if loop is None:
+            return asyncio.run(_awaited(awaitable))
+        return asyncio.run_coroutine_threadsafe(_awaited(awaitable), loop).result()
 
     def _flush(self) -> None:
         if self._heartbeater is not None:
@@ -381,3 +418,7 @@ class ActivityContext(Generic[H, W]):
 
     def __repr__(self) -> str:
         return f"ActivityContext(activity={self._name()!r})"
+
+
+async def _awaited(awaitable: Awaitable[R]) -> R:
+    return await awaitable

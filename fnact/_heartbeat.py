@@ -14,6 +14,7 @@ through Temporal's heartbeat timeout instead of being kept alive forever.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import dataclasses
 import functools
@@ -199,8 +200,12 @@ class Heartbeater:
     ) -> None:
         """Record progress (and a checkpoint); send now or before the next deadline.
 
-        Safe to call from another thread: the size check runs (and raises) in the
-        calling thread, then the record is handed to the event loop.
+        Safe to call from another thread (a sync activity's, a `run_blocking` one):
+        the size check runs (and raises) in the calling thread, then the record is
+        handed to the event loop with ``call_soon_threadsafe``, in the calling thread's
+        context (the attempt's, copied into the thread). A progress record returns at
+        once; a checkpoint returns once the loop has recorded it, and what recording
+        it raised (a test's heartbeat listener, say) is raised in the calling thread.
 
         Raises:
             ApplicationError: non-retryable, the heartbeat this record would send
@@ -208,12 +213,35 @@ class Heartbeater:
         """
         if message is not None or checkpoint is not None:
             self._check_size(progress, message, checkpoint, checkpoint_size)
-        if threading.get_ident() != self._thread and self._loop is not None:
-            self._loop.call_soon_threadsafe(
-                self._record, progress, message, checkpoint, checkpoint_size
+        loop = self._loop
+        if loop is not None and threading.get_ident() != self._thread:
+            if checkpoint is None:
+                loop.call_soon_threadsafe(self._record, progress, message, None, None)
+                return
+            recorded: concurrent.futures.Future[None] = concurrent.futures.Future()
+            loop.call_soon_threadsafe(
+                self._record_into, recorded, progress, message, checkpoint, checkpoint_size
             )
+            recorded.result()
             return
         self._record(progress, message, checkpoint, checkpoint_size)
+
+    def _record_into(
+        self,
+        recorded: concurrent.futures.Future[None],
+        progress: float | None,
+        message: str | None,
+        checkpoint: Any,
+        checkpoint_size: int | None,
+    ) -> None:
+        try:
+            self._record(progress, message, checkpoint, checkpoint_size)
+        except BaseException as exc:
+            recorded.set_exception(exc)
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+        else:
+            recorded.set_result(None)
 
     def _check_size(
         self, progress: float | None, message: str | None, checkpoint: Any, size: int | None

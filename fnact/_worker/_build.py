@@ -111,7 +111,9 @@ def create_worker(
     that passes fnact, returns, msgspec and dependency-injector through, and fails
     a workflow (instead of retrying its task forever) when its input does not
     decode. Plain ``@temporalio.activity.defn`` functions may be listed beside
-    fnact activities.
+    fnact activities. Sync fnact activities (plain ``def``) run in the worker's
+    ``activity_executor``, a ``ThreadPoolExecutor`` of ``max_concurrent_activities``
+    threads that fnact provides when none is given.
 
     Args:
         client: a connected client; fnact's converter is put in front of its own.
@@ -123,8 +125,9 @@ def create_worker(
         options: more keyword arguments for `temporalio.worker.Worker`.
 
     Raises:
-        WorkerConfigurationError: nothing to run, a name is used twice, or the
-            container is not a `fnact.Container`.
+        WorkerConfigurationError: nothing to run, a name is used twice, the
+            container is not a `fnact.Container`, or sync activities are listed and
+            ``activity_executor`` is not a ``ThreadPoolExecutor``.
         DependencyError: an activity asks for a provider the container lacks.
     """
     if container is not None:

@@ -12,6 +12,7 @@ set itself (interceptors, runner, failure types, converter) is kept.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import logging
@@ -55,6 +56,8 @@ _SDK_DEFAULT_THROTTLE = timedelta(seconds=30)
 _FNACT_THROTTLE = timedelta(seconds=1)
 _MAX_SWEEP = timedelta(seconds=60)
 _STATE_METRICS_INTERVAL = timedelta(seconds=1)
+_SDK_ACTIVITY_SLOTS = 100  # Temporal's max_concurrent_activities when none is set
+_INTERPRETER_POOL: type | None = getattr(concurrent.futures, "InterpreterPoolExecutor", None)
 
 
 def check_container(container: object, where: str) -> containers.Container:
@@ -95,6 +98,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
 
     def __init__(self, container: containers.Container | None = None) -> None:
         self._explicit = container is not None
+        self._own_executors: list[concurrent.futures.ThreadPoolExecutor] = []
         self.container: containers.Container = (
             check_container(container, "fnact.worker.Plugin")
             if container is not None
@@ -142,9 +146,15 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
     ) -> temporalio.worker.WorkerConfig:
         """Add what fnact needs to the worker's configuration, keeping the app's own settings.
 
+        A worker with sync fnact activities (plain ``def``) and no ``activity_executor``
+        gets a ``ThreadPoolExecutor`` of ``max_concurrent_activities`` threads (100,
+        Temporal's default, when unset), shut down when the worker stops.
+
         Raises:
             WorkerConfigurationError: an activity is neither fnact's nor Temporal's, two
-                share a name, or fnact activities are listed but no container was given.
+                share a name, fnact activities are listed but no container was given,
+                or sync fnact activities are listed and the worker's ``activity_executor``
+                is not a ``ThreadPoolExecutor``.
             DependencyError: an activity asks for a provider the container lacks.
         """
         client = config.get("client")
@@ -159,7 +169,9 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             config.get("task_queue") or "",
         )
         threshold = None if client is None else offload_threshold(config["client"].data_converter)
-        config["activities"] = self._adapt(config.get("activities") or (), metrics, threshold)
+        activities = config.get("activities") or ()
+        executor = self._sync_executor(config, activities)
+        config["activities"] = self._adapt(activities, metrics, threshold, executor)
         check_workflows(config.get("workflows") or ())
         self._add_workflow_side(config, client)
         # Temporal sends heartbeats at most every 0.8 x heartbeat timeout, capped by these;
@@ -218,6 +230,11 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
         try:
             await next(worker)
         finally:
+            executor = worker.config(active_config=True).get("activity_executor")
+            if executor in self._own_executors:
+                assert isinstance(executor, concurrent.futures.ThreadPoolExecutor)
+                self._own_executors.remove(executor)
+                executor.shutdown(wait=False)  # the worker's activities have ended
             if watchdog is not None:
                 watchdog.stop()
             for task in tasks:
@@ -285,11 +302,50 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             offload_threshold=None if client is None else offload_threshold(client.data_converter),
         )  # fmt: skip
 
+    def _sync_executor(
+        self, config: temporalio.worker.WorkerConfig, activities: Sequence[Callable[..., Any]]
+    ) -> concurrent.futures.Executor | None:
+        """Return the executor the worker's sync fnact activities run in, if it has any.
+
+        Raises:
+            WorkerConfigurationError: the worker's ``activity_executor`` is not a
+                ``ThreadPoolExecutor``; the message names the sync activities.
+        """
+        sync = [
+            item.definition.qualname
+            for item in activities
+            if isinstance(item, Activity) and not item.definition.is_async
+        ]
+        if not sync:
+            return None
+        executor = config.get("activity_executor")
+        if executor is None:
+            own = concurrent.futures.ThreadPoolExecutor(
+                max_workers=_activity_slots(config), thread_name_prefix="fnact-activity"
+            )
+            self._own_executors.append(own)
+            config["activity_executor"] = own
+            return own
+        if not isinstance(executor, concurrent.futures.ThreadPoolExecutor) or (
+            _INTERPRETER_POOL is not None and isinstance(executor, _INTERPRETER_POOL)
+        ):
+            raise WorkerConfigurationError(
+                f"fnact.worker.Plugin: sync activit{'y' if len(sync) == 1 else 'ies'} "
+                f"{', '.join(sync)} run{'s' if len(sync) == 1 else ''} in the worker's "
+                f"activity_executor, a {type(executor).__qualname__}: it must be a "
+                "concurrent.futures.ThreadPoolExecutor (the function shares the worker's "
+                "context, heartbeats and cancellation, which do not cross processes or "
+                "interpreters); give one with at least max_concurrent_activities threads, "
+                "or none for fnact's own"
+            )
+        return executor
+
     def _adapt(
         self,
         activities: Sequence[Callable[..., Any]],
         metrics: WorkerMetrics,
         offload_threshold: int | None,
+        executor: concurrent.futures.Executor | None = None,
     ) -> list[Callable[..., Any]]:
         built: list[Callable[..., Any]] = []
         names: dict[str, object] = {}
@@ -307,6 +363,7 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
                         self.container,
                         metrics,
                         offload_threshold=offload_threshold,
+                        executor=executor,
                     )
                 )
             else:
@@ -336,6 +393,17 @@ class Plugin(temporalio.client.Plugin, temporalio.worker.Plugin):
                 await self._store_provider().sweep()
             except Exception:
                 _log.exception("sweeping idle run states failed")
+
+
+def _activity_slots(config: temporalio.worker.WorkerConfig) -> int:
+    """Return how many activities the worker runs at once: the size of fnact's executor."""
+    slots = config.get("max_concurrent_activities")
+    if slots:
+        return slots
+    tuner = config.get("tuner")
+    tuned = getattr(tuner, "_get_activities_max", None)
+    found = tuned() if callable(tuned) else None
+    return found if isinstance(found, int) and found > 0 else _SDK_ACTIVITY_SLOTS
 
 
 def check_workflows(workflows: Sequence[type]) -> None:

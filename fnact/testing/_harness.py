@@ -12,6 +12,7 @@ or shut down the worker mid-activity.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import functools
 import logging
@@ -77,6 +78,9 @@ class ActivityHarness:
             app's workflows do: with fnact's converter in front of this one. By
             default, fnact's converter alone.
 
+    A sync activity (a plain ``def``) runs in a thread of the harness's own
+    ``ThreadPoolExecutor``, as on a worker; `close` shuts it down.
+
     The "Test an activity" how-to shows it in use; the pytest plugin's
     ``activity_harness`` fixture builds one per test.
     """
@@ -106,6 +110,7 @@ class ActivityHarness:
         )
         self._own_converter = data_converter is not None
         self._overridden: list[providers.Provider[Any]] = []
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         settings: Settings = self.container.settings()
         self._heartbeat_interval = settings.heartbeat_interval  # a worker's throttle
         changes: dict[str, Any] = {"heartbeat_interval": timedelta(0)}
@@ -187,6 +192,9 @@ class ActivityHarness:
         self._reset()
 
     def _reset(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
         while self._overridden:
             self._overridden.pop().reset_last_overriding()
 
@@ -254,7 +262,9 @@ class ActivityHarness:
             ValueError: the attempt ended before reaching ``crash``'s point.
         """
         details = as_retry_sees(heartbeat_details)
-        adapter = build_adapter(activity.definition, self.container)
+        adapter = build_adapter(
+            activity.definition, self.container, executor=self._executor_for(activity.definition)
+        )
         env = self._environment(
             activity.definition, attempt, retry_policy, heartbeat_timeout, details
         )
@@ -287,6 +297,18 @@ class ActivityHarness:
                 capture, crash_point, heartbeat_timeout, self._heartbeat_interval
             ),
         )
+
+    def _executor_for(
+        self, definition: ActivityDefinition
+    ) -> concurrent.futures.ThreadPoolExecutor | None:
+        """Return the harness's own thread pool for a sync activity (made on first use)."""
+        if definition.is_async:
+            return None
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                thread_name_prefix="fnact-harness"
+            )
+        return self._executor
 
     def _environment(
         self,
@@ -346,7 +368,7 @@ class ActivityHarness:
                 advice = "; give the app's converter: ActivityHarness(..., data_converter=...)"
             raise TypeError(
                 f"ActivityHarness workflow_args: {which} cannot encode a value of type "
-                f"{type(run_args).__qualname__} ({exc}){advice}"
+                f"{type(run_args).__qualname__.rpartition('<locals>.')[2]} ({exc}){advice}"
             ) from exc
 
     async def rehearse_crash(

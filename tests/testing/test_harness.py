@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,13 +13,21 @@ from typing import Any
 
 import msgspec
 import pytest
+import temporalio.exceptions
 from dependency_injector import providers
 from dependency_injector.wiring import Provide
 from returns.result import Failure, Result, Success
 from temporalio.exceptions import ApplicationError
 
 import fnact
-from fnact.testing import ActivityHarness, StateCounts, assert_failure, assert_success
+from fnact.testing import (
+    ActivityHarness,
+    Crash,
+    StateCounts,
+    assert_failure,
+    assert_success,
+    run_activity,
+)
 
 
 class Export(msgspec.Struct):
@@ -322,3 +332,96 @@ def test_close_closes_handlers_and_undoes_overrides(tmp_path: Path) -> None:
     assert record.state.handler.closed == 1
     assert len(store) == 0
     assert not harness.container.settings.overridden
+
+
+# --- Sync activities: a plain def runs in a thread of the harness's own executor.
+
+
+@fnact.activity(checkpoint=Cursor)
+def export_sync(
+    ctx: fnact.ActivityContext[Client, Tenant], job: Export, api: Api = Provide[AppContainer.api]
+) -> Result[int, Busy]:
+    """The sync twin of ``export``: its blocking steps run in a thread, checkpointing."""
+    start = ctx.last_checkpoint(Cursor)
+    begin = start.next if start else 0
+    ctx.logger.info("export started", begin=begin, thread=threading.current_thread().name)
+    for row in range(begin, job.rows):
+        if row == job.fail_at and ctx.info.attempt == 1:
+            raise ConnectionError("network blip")
+        time.sleep(0.001)
+        ctx.checkpoint(Cursor(next=row + 1), progress=row + 1)
+    ctx.write_output(f"{ctx.state.workflow_args.name}.txt", f"{job.rows - begin} rows")
+    ctx.run_on_loop(ctx.outputs.write("by-api.txt", api.name))  # ctx.outputs is async
+    return Success(job.rows - begin)
+
+
+@fnact.activity
+def nap_sync(ctx: fnact.ActivityContext, job: Export) -> Result[int, Busy]:
+    """Heartbeat in short naps until cancelled; the cancellation is raised in the thread."""
+    try:
+        for n in range(1000):
+            ctx.heartbeat(progress=n)
+            time.sleep(0.01)
+    except temporalio.exceptions.CancelledError:
+        ctx.logger.warning("cleaned up in the thread", cancelled=ctx.is_cancelled)
+        raise
+    return Success(0)
+
+
+async def test_a_sync_activity_runs_in_the_harness_thread_pool(harness: ActivityHarness) -> None:
+    """A plain def runs in the harness's threads with its context, checkpoints and outputs."""
+    run = await harness.run(export_sync, Export(rows=3))
+    assert assert_success(run.result) == 3
+    assert run.checkpoints == [Cursor(1), Cursor(2), Cursor(3)]
+    assert run.progress == [1, 2, 3]
+    assert run.log_fields[0]["thread"].startswith("fnact-harness")
+    assert run.log_fields[0]["workflow_id"] == "test-workflow"
+    assert run.files == {"acme.txt": b"3 rows", "by-api.txt": b"real"}
+    assert run.state == StateCounts(builds=1)
+
+
+async def test_cancelling_a_sync_activity_raises_in_its_thread(harness: ActivityHarness) -> None:
+    """Cancelled after three heartbeats, the thread gets Temporal's CancelledError and cleans up."""
+    run = await harness.run(nap_sync, Export(rows=0), cancel_after_heartbeats=3)
+    assert run.cancelled
+    assert isinstance(run.exception, asyncio.CancelledError)
+    assert 3 <= len(run.heartbeats) < 100
+    assert [(f["message"], f["cancelled"]) for f in run.log_fields] == [
+        ("cleaned up in the thread", True)
+    ]
+
+
+async def test_a_sync_activity_retries_and_rehearses_crashes_from_its_checkpoint(
+    harness: ActivityHarness,
+) -> None:
+    """Retries and crash rehearsals carry a sync activity's last checkpoint to the next attempt."""
+    runs = await harness.run_retries(export_sync, Export(rows=4, fail_at=2), max_attempts=2)
+    assert [type(r.exception).__name__ for r in runs] == ["ConnectionError", "NoneType"]
+    assert assert_success(runs[1].result) == 2
+    crashed = await harness.rehearse_crash(
+        export_sync, Export(rows=5), Crash(after_checkpoint=3, how="exception")
+    )
+    assert type(crashed.crashed.exception).__name__ == "RehearsedCrash"  # raised in the thread
+    assert crashed.resumed_from == Cursor(3)
+    assert assert_success(crashed.retry.result) == 2
+    killed = await harness.rehearse_crash(
+        export_sync, Export(rows=5), Crash(after_checkpoint=3, how="kill")
+    )
+    assert type(killed.crashed.exception).__name__ == "Killed"
+    begun = 0 if killed.resumed_from is None else killed.resumed_from.next
+    assert begun < 3  # the throttle held the newer checkpoints back
+    assert assert_success(killed.retry.result) == 5 - begun
+    assert harness._executor is not None
+    harness.close()
+    assert harness._executor is None  # close shuts the harness's thread pool down
+
+
+async def test_run_activity_runs_a_sync_activity(tmp_path: Path) -> None:
+    """run_activity runs a plain def activity as a worker would and returns its Result."""
+    container = AppContainer()
+    container.settings.override(fnact.Settings(output_root=tmp_path))
+    result = await run_activity(
+        export_sync, Export(rows=2), container=container, workflow_args=Tenant("solo")
+    )
+    assert assert_success(result) == 2
+    await container.state_store().aclose()

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import temporalio.client
+from returns.result import Result, Success
 from temporalio.runtime import Runtime
 
+import fnact
+import fnact.workflow
 from fnact._worker._options import WorkerOptions
 from fnact.worker import WorkerSpec, connect, create_worker, run_worker
 
@@ -34,3 +38,34 @@ def bad_specs(k: Any) -> None:
 
 def bad_dict() -> WorkerOptions:
     return {"max_concurrent_activities": 5, "identity": 7}  # E: typeddict-item
+
+
+class Rows(msgspec.Struct, frozen=True):
+    """The input of the sync activity below."""
+
+    path: str
+
+
+@fnact.activity
+def sync_rows(ctx: fnact.ActivityContext, args: Rows) -> Result[int, fnact.Fault]:
+    """A sync activity: its direct call returns the Result, typed from its signature."""
+    return Success(len(args.path))
+
+
+def returns_a_number(ctx: fnact.ActivityContext, args: Rows) -> int:
+    """Not an activity: it returns no Result."""
+    return 0
+
+
+def takes_text(text: str) -> None:
+    """Needs text; a sync activity's Result[int, ...] holds an int."""
+
+
+async def misuse_sync_activities(ctx: fnact.ActivityContext) -> None:
+    await sync_rows(ctx, Rows("a.csv"))  # E: misc
+    sync_rows(ctx, "a.csv")  # E: arg-type
+    await fnact.workflow.execute_activity(sync_rows, "a.csv")  # E: arg-type
+    result = await fnact.workflow.execute_activity(sync_rows, Rows("a.csv"))
+    takes_text(result.unwrap())  # E: arg-type
+    fnact.activity(returns_a_number)  # E: arg-type
+    fnact.activity(max_concurrent="3")  # E: call-overload

@@ -1,8 +1,9 @@
-"""Correct uses of fnact's typed options; mypy must report nothing here.
+"""Correct uses of fnact's typed options and activities; mypy must report nothing here.
 
 The counterpart of ``bad_options.py``, checked by ``tests/typing/test_typed_options.py``.
 Nothing here runs: pytest only imports the module (for doctests). The guide "Use the
-fnact command" shows `spec`.
+fnact command" shows `spec`. The end of the file checks what `fnact.activity` returns for
+a sync function, and what a workflow gets back from one.
 """
 
 # --8<-- [start:imports]
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import concurrent.futures
 from datetime import timedelta
-from typing import Any
+from typing import Any, assert_type
 
+import msgspec
 import temporalio.client
 import temporalio.worker
+from returns.result import Result, Success
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
 import fnact
 import fnact.worker
+import fnact.workflow
 from examples.progress import CopyTables, copy_table
 from fnact._worker._options import ConnectOptions, WorkerOptions
 
@@ -119,3 +123,49 @@ class StillFrozen(OrderMissing, frozen=True):
     """A subclass of a frozen Fault states frozen=True again (type checkers do not inherit it)."""
 
     reason: str
+
+
+# Sync activities and max_concurrent: what fnact.activity returns for a plain def.
+
+
+class Rows(msgspec.Struct, frozen=True):
+    """The input of the sync activities below."""
+
+    path: str
+
+
+@fnact.activity(start_to_close_timeout=timedelta(minutes=1), max_concurrent=2)
+def count_rows(ctx: fnact.ActivityContext, args: Rows) -> Result[int, fnact.Fault]:
+    """A sync activity with options is a SyncActivity."""
+    return Success(len(args.path))
+
+
+@fnact.activity
+def bare_count(ctx: fnact.ActivityContext, args: Rows) -> Result[int, fnact.Fault]:
+    """A sync activity decorated bare is a SyncActivity too."""
+    return Success(0)
+
+
+@fnact.activity(max_concurrent=3)
+async def limited(ctx: fnact.ActivityContext, n: int) -> Result[int, fnact.Fault]:
+    """An async activity with max_concurrent stays an Activity."""
+    return Success(n)
+
+
+async def call_activities_directly(ctx: fnact.ActivityContext) -> None:
+    """A sync activity's direct call returns the Result; an async one's is awaited."""
+    sync_activity: fnact.SyncActivity[..., int, fnact.Fault] = count_rows
+    as_activity: fnact.Activity[..., int, fnact.Fault] = bare_count
+    assert_type(count_rows(ctx, Rows("a.csv")), Result[int, fnact.Fault])
+    assert_type(bare_count(ctx, Rows("a.csv")), Result[int, fnact.Fault])
+    assert_type(await limited(ctx, 1), Result[int, fnact.Fault])
+    assert sync_activity is not as_activity
+
+
+async def call_from_a_workflow() -> None:
+    """fnact.workflow infers Result[R, E] from a sync activity as from an async one."""
+    result = await fnact.workflow.execute_activity(count_rows, Rows("a.csv"))
+    assert_type(result, Result[int, fnact.Fault])
+    local = await fnact.workflow.execute_local_activity(bare_count, Rows("b.csv"))
+    assert_type(local, Result[int, fnact.Fault])
+    assert_type(await fnact.workflow.execute_activity(limited, 2), Result[int, fnact.Fault])

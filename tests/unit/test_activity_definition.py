@@ -111,8 +111,20 @@ def test_dependencies_are_the_marked_parameters() -> None:
     ("source", "message"),
     [
         (
-            "def f(ctx: fnact.ActivityContext, args: Args) -> Result[int, Oops]: ...",
-            "must be an `async def` function",
+            "def f(ctx: fnact.ActivityContext, args: Args) -> Result[int, Oops]: yield",
+            "must be an `async def` or a plain `def` function, not a generator",
+        ),
+        (
+            "async def f(ctx: fnact.ActivityContext, args: Args) -> Result[int, Oops]: yield",
+            "must be an `async def` or a plain `def` function, not a generator",
+        ),
+        (
+            "def f(ctx: int, args: Args) -> Result[int, Oops]: ...",
+            "first parameter 'ctx' must be annotated as fnact.ActivityContext",
+        ),
+        (
+            "def f(ctx: fnact.ActivityContext, args: Args) -> int: ...",
+            "return type must be returns.result.Result[R, E]",
         ),
         ("async def f() -> Result[int, Oops]: ...", "first parameter must be the context"),
         (
@@ -197,3 +209,58 @@ async def test_direct_call_without_a_dependency_says_which() -> None:
     with pytest.raises(DependencyError, match="pass clock when calling the activity directly"):
         await act(fnact.ActivityContext(), Args(n=1))
     assert await act(fnact.ActivityContext(), Args(n=1), clock=fnact.SystemClock()) == Success(1)
+
+
+def test_a_plain_def_becomes_a_sync_activity_whose_call_returns_the_result() -> None:
+    """A plain def becomes a SyncActivity (an Activity) whose direct call is not awaited."""
+
+    @fnact.activity(start_to_close_timeout=timedelta(seconds=5))
+    def triple(
+        ctx: fnact.ActivityContext, args: Args, clock: fnact.Clock = Provide[AppContainer.clock]
+    ) -> Result[int, Oops]:
+        return Success(args.n * 3)
+
+    assert isinstance(triple, fnact.SyncActivity)
+    assert isinstance(triple, fnact.Activity)
+    assert triple.definition.is_async is False
+    assert triple.definition.arg_type is Args
+    assert triple.definition.options.start_to_close_timeout == timedelta(seconds=5)
+    assert triple(fnact.ActivityContext(), Args(n=2), clock=fnact.SystemClock()) == Success(6)
+    with pytest.raises(DependencyError, match="pass clock when calling the activity directly"):
+        triple(fnact.ActivityContext(), Args(n=2))
+
+
+def test_an_async_def_stays_an_activity_that_is_not_sync() -> None:
+    """An async def is an Activity, not a SyncActivity, and its definition says it is async."""
+
+    @fnact.activity
+    async def same(ctx: fnact.ActivityContext, args: Args) -> Result[int, Oops]:
+        return Success(args.n)
+
+    assert type(same) is fnact.Activity
+    assert same.definition.is_async is True
+    assert same.definition.concurrency is None
+
+
+def test_max_concurrent_gives_each_activity_its_own_limit() -> None:
+    """max_concurrent=N records a process-wide limit of N, one per decorated activity."""
+
+    @fnact.activity(max_concurrent=2)
+    async def first(ctx: fnact.ActivityContext, args: Args) -> Result[int, Oops]:
+        return Success(1)
+
+    @fnact.activity(max_concurrent=2)
+    def second(ctx: fnact.ActivityContext, args: Args) -> Result[int, Oops]:
+        return Success(2)
+
+    assert first.definition.concurrency is not None
+    assert second.definition.concurrency is not None
+    assert first.definition.concurrency.limit == second.definition.concurrency.limit == 2
+    assert first.definition.concurrency is not second.definition.concurrency
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "3", 2.5])
+def test_max_concurrent_must_be_a_positive_int(value: Any) -> None:
+    """A max_concurrent that is not a positive int is refused when the decorator is applied."""
+    with pytest.raises(ActivityDefinitionError, match="max_concurrent must be a positive int"):
+        fnact.activity(max_concurrent=value)

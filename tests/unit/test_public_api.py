@@ -16,9 +16,10 @@ import fnact.workflow
 
 PUBLIC_MODULES = {
     "fnact": {
-        "Activity", "ActivityContext", "ActivityOptions", "BoundLogger", "Clock", "Container",
-        "Fault", "Heartbeat", "Heartbeater", "OutputRef", "OutputWriter", "Outputs", "Secret",
-        "Settings", "SystemClock", "activity", "auto_heartbeater", "build_output_path",
+        "Activity", "ActivityContext", "ActivityDecorator", "ActivityOptions", "BoundLogger",
+        "Clock", "Container", "Fault", "Heartbeat", "Heartbeater", "OutputRef", "OutputWriter",
+        "Outputs", "Secret", "Settings", "SyncActivity", "SystemClock", "activity",
+        "auto_heartbeater", "build_output_path",
         "get_workflow_id", "get_workflow_run_id",
     },
     "fnact.worker": {
