@@ -7,7 +7,7 @@ into Temporal's outcome, releasing the run's state when the run can no longer
 succeed. `_Steps` holds those steps for one activity; `build_adapter` runs them
 in that order.
 
-Why one module of about 600 lines: it is one pipeline, read top to bottom in the
+Why one module of about 700 lines: it is one pipeline, read top to bottom in the
 order an attempt runs (as temporalio's own ``_execute_activity``); its steps share
 the per-activity state `_Steps` holds, and the watchdog's contract sits beside the
 step it names.

@@ -7,6 +7,10 @@ with their fields, the run-state lifecycle counts and the files written under
 the run's output path. It can override providers (undone on `close`), drive a
 fake clock, simulate retries that carry the last checkpoint forward, and cancel
 or shut down the worker mid-activity.
+
+Why one module of about 500 lines: `ActivityHarness.run` is composed of named steps
+(capture, retries, crash rehearsal and run records live in their own modules); what
+stays here is the harness's public surface with its documented options.
 """
 
 from __future__ import annotations
