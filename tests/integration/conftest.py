@@ -157,21 +157,36 @@ async def cancel_mid_activity(
     return handle, caught.value
 
 
-class WorkerProcess:
-    """A worker of the scenario app running in a child process (``tests.apps.worker_process``)."""
+class ChildWorker:
+    """A worker in a child process, ``python -m MODULE ARGS``, ready once it prints ``ready``.
+
+    Args:
+        module: the worker's module.
+        args: its command-line arguments.
+        env: variables added to this process's environment.
+        log: a file for its stderr (discarded when ``None``).
+        clean_exit: `stop` asserts exit code 0 after SIGTERM.
+    """
 
     def __init__(
-        self, server: DevServer, queue: str, progress: Path, output: Path | None = None
+        self,
+        module: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        clean_exit: bool = False,
     ) -> None:
-        env = {**os.environ, "FNACT_TEST_PROGRESS": str(progress)}
-        if output is not None:
-            env["FNACT_TEST_OUTPUT"] = str(output)
+        self.log_path = log
+        self._log = None if log is None else log.open("a")
+        self._clean_exit = clean_exit
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.apps.worker_process", server.address, queue],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+            stderr=self._log or subprocess.DEVNULL, text=True,
         )  # fmt: skip
         assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
+        ready = self.process.stdout.readline().strip()
+        assert ready == "ready", log.read_text() if log is not None else ready
 
     def kill(self) -> None:
         """Kill the process with SIGKILL, as a crash would, and wait for it."""
@@ -182,15 +197,31 @@ class WorkerProcess:
         """Send SIGTERM if it still runs, wait for it, and close its output."""
         if self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=20)
+            code = self.process.wait(timeout=30)
+            if self._clean_exit:
+                assert code == 0, f"{self.process.args} exited with {code}"
         if self.process.stdout is not None:
             self.process.stdout.close()
+        if self._log is not None:
+            self._log.close()
+
+
+class WorkerProcess(ChildWorker):
+    """A worker of the scenario app running in a child process (``tests.apps.worker_process``)."""
+
+    def __init__(
+        self, server: DevServer, queue: str, progress: Path, output: Path | None = None
+    ) -> None:
+        env = {"FNACT_TEST_PROGRESS": str(progress)}
+        if output is not None:
+            env["FNACT_TEST_OUTPUT"] = str(output)
+        super().__init__("tests.apps.worker_process", server.address, queue, env=env)
 
 
 @pytest.fixture
-def processes() -> Iterator[list[WorkerProcess]]:
+def processes() -> Iterator[list[ChildWorker]]:
     """Collect the worker processes a test starts; stop each one after the test."""
-    started: list[WorkerProcess] = []
+    started: list[ChildWorker] = []
     yield started
     for worker in started:
         worker.stop()

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,7 @@ import temporalio.client
 
 from fnact.worker import DevServer
 from tests.apps.run_context_app import FanOut, Load
-from tests.integration.conftest import assert_seen
+from tests.integration.conftest import ChildWorker, assert_seen
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,34 +23,21 @@ FAN_OUT = 4
 END_CHECK_SECONDS = 2.0
 
 
-class FleetProcess:
+class FleetProcess(ChildWorker):
     """One worker process of the fleet, and the status file it keeps up to date."""
 
     def __init__(self, server: DevServer, role: str, queue: str, folder: Path) -> None:
         self.status_file = folder / f"{role}-{uuid.uuid4().hex[:6]}.json"
-        self.log = (folder / f"{self.status_file.stem}.log").open("w")
-        env = {**os.environ, "FNACT_TEST_END_CHECK": str(END_CHECK_SECONDS)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.apps.fleet_process", role, server.address,
-             queue, str(self.status_file)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True,
+        super().__init__(
+            "tests.apps.fleet_process", role, server.address, queue, str(self.status_file),
+            env={"FNACT_TEST_END_CHECK": str(END_CHECK_SECONDS)},
+            log=folder / f"{self.status_file.stem}.log", clean_exit=True,
         )  # fmt: skip
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
 
     def status(self) -> dict[str, Any]:
         """Return the process's latest status."""
         result: dict[str, Any] = json.loads(self.status_file.read_text())
         return result
-
-    def stop(self) -> None:
-        """Send SIGTERM and wait for a clean exit."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            assert self.process.wait(timeout=30) == 0
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self.log.close()
 
 
 @pytest.fixture

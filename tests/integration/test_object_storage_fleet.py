@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,34 +17,12 @@ import temporalio.client
 import fnact.worker
 from fnact.worker import DevServer
 from tests.apps import object_storage_app as app
+from tests.integration.conftest import ChildWorker
 from tests.object_stores import S3Server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
-
-
-class ActivityWorker:
-    """One activity-only worker process serving one activity on one queue."""
-
-    def __init__(self, server: DevServer, queue: str, activity: str, log: Path) -> None:
-        self.log = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.apps.object_storage_app", queue, activity,
-             server.address],
-            cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready", log.read_text()
-
-    def stop(self) -> None:
-        """SIGTERM (unless killed already) and wait for the exit."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self.log.close()
 
 
 class Fleet:
@@ -55,11 +31,14 @@ class Fleet:
     def __init__(self, server: DevServer, folder: Path) -> None:
         self.server = server
         self.folder = folder
-        self.workers: list[ActivityWorker] = []
+        self.workers: list[ChildWorker] = []
 
-    def start(self, queue: str, activity: str) -> ActivityWorker:
+    def start(self, queue: str, activity: str) -> ChildWorker:
+        """Start an activity-only worker process serving ``activity`` on ``queue``."""
         log = self.folder / f"{activity}-{len(self.workers)}.log"
-        worker = ActivityWorker(self.server, queue, activity, log)
+        worker = ChildWorker(
+            "tests.apps.object_storage_app", queue, activity, self.server.address, log=log
+        )
         self.workers.append(worker)
         return worker
 

@@ -6,9 +6,6 @@ import asyncio
 import itertools
 import json
 import math
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -27,6 +24,7 @@ import fnact.worker
 from fnact._worker._run_end import BATCH, RunEndWatcher
 from fnact.worker import DevServer
 from tests.apps.run_end_app import Hold, Job
+from tests.integration.conftest import ChildWorker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,23 +34,17 @@ DEADLINE = 60.0
 """Seconds a test waits for a condition before it fails (generous, for a busy machine)."""
 
 
-class ActivityProcess:
+class ActivityProcess(ChildWorker):
     """A `tests.apps.run_end_app` worker process, and the status file it keeps up to date."""
 
     def __init__(
         self, server: DevServer, queue: str, folder: Path, env: dict[str, str] | None = None
     ) -> None:
         self.status_file = folder / f"activities-{uuid.uuid4().hex[:6]}.json"
-        self.log_path = self.status_file.with_suffix(".log")
-        self.log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.apps.run_end_app", server.address, queue,
-             str(self.status_file)],
-            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-            stderr=self.log, text=True,
+        super().__init__(
+            "tests.apps.run_end_app", server.address, queue, str(self.status_file),
+            env=env, log=self.status_file.with_suffix(".log"), clean_exit=True,
         )  # fmt: skip
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
 
     def status(self) -> dict[str, Any]:
         """Return the process's latest status."""
@@ -67,15 +59,6 @@ class ActivityProcess:
         """Return the run-end calls of ``kind`` made after ``since`` (wall time)."""
         calls = self.status()["calls"]
         return [(at, of, named) for at, of, named in calls if of == kind and at > since]
-
-    def stop(self) -> None:
-        """Send SIGTERM and wait for a clean exit."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            assert self.process.wait(timeout=30) == 0
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self.log.close()
 
 
 @pytest.fixture
@@ -266,6 +249,7 @@ async def test_refused_query_falls_back_to_describing_each_run(
     assert min(gaps) >= period - interval  # every fallback period, not every interval
     assert max(latencies) <= period + 4
     process.stop()
+    assert process.log_path is not None
     log = process.log_path.read_text()
     assert log.count("the visibility query for ended runs") == 1, log
 

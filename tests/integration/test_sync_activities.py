@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
-import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +41,7 @@ from tests.apps.sync_app import (
     limited_async,
     limited_sync,
 )
-from tests.integration.conftest import eventually
+from tests.integration.conftest import ChildWorker, eventually
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,40 +137,9 @@ async def test_without_auto_heartbeat_the_same_block_times_out(
     assert error.cause.type == TimeoutType.HEARTBEAT
 
 
-class ActivityProcess:
-    """A worker of the sync app's activities in a child process (``tests.apps.sync_process``)."""
-
-    def __init__(self, server: DevServer, queue: str, log: Path) -> None:
-        self.log = log.open("a")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.apps.sync_process", server.address, queue],
-            cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
-
-    def kill(self) -> None:
-        """Kill the process with SIGKILL, as a crash would, and wait for it."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        """Send SIGTERM if it still runs, wait for it, and close its output."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self.log.close()
-
-
-@pytest.fixture
-def activity_processes() -> Iterator[list[ActivityProcess]]:
-    """Collect the activity worker processes a test starts; stop each one after the test."""
-    started: list[ActivityProcess] = []
-    yield started
-    for process in started:
-        process.stop()
+def sync_process(server: DevServer, queue: str, log: Path) -> ChildWorker:
+    """Start a worker of the sync app's activities in a child process (tests.apps.sync_process)."""
+    return ChildWorker("tests.apps.sync_process", server.address, queue, log=log)
 
 
 def progress_lines(path: Path) -> list[tuple[int, int]]:
@@ -192,14 +156,14 @@ async def test_a_killed_worker_process_resumes_from_the_last_checkpoint_elsewher
     temporal_server: DevServer,
     fnact_task_queue: str,
     tmp_path: Path,
-    activity_processes: list[ActivityProcess],
+    processes: list[ChildWorker],
 ) -> None:
     """SIGKILL mid-run: another process's retry of the sync activity starts at its checkpoint."""
     activity_queue = f"{fnact_task_queue}-act"
     progress = tmp_path / "progress.txt"
     log = tmp_path / "workers.log"
     await asyncio.to_thread(
-        lambda: activity_processes.append(ActivityProcess(temporal_server, activity_queue, log))
+        lambda: processes.append(sync_process(temporal_server, activity_queue, log))
     )
     workflows = fnact.worker.create_worker(
         client, task_queue=fnact_task_queue, container=SyncContainer(), workflows=[CountUp]
@@ -212,10 +176,10 @@ async def test_a_killed_worker_process_resumes_from_the_last_checkpoint_elsewher
             task_queue=fnact_task_queue,
         )
         await eventually(lambda: any(step >= 12 for _, step in progress_lines(progress)), 60)
-        activity_processes[0].kill()
+        processes[0].kill()
         reached = max(step for _, step in progress_lines(progress))
         await asyncio.to_thread(
-            lambda: activity_processes.append(ActivityProcess(temporal_server, activity_queue, log))
+            lambda: processes.append(sync_process(temporal_server, activity_queue, log))
         )
         counted = await asyncio.wait_for(handle.result(), timeout=120)
     assert counted.attempt == 2
